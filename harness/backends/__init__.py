@@ -1,0 +1,1 @@
+"""Backends: a stored operand → a runnable callable on a device."""

@@ -1,0 +1,1 @@
+"""Shared vocabulary of every role: errors, registries, the Point, and the role interfaces."""

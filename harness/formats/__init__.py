@@ -1,0 +1,1 @@
+"""Sparse storage formats: pruned dense weight → stored operand (and back), with byte footprint."""

@@ -1,0 +1,1 @@
+"""Pruning: weight + PruneSpec → boolean keep-mask with the exact requested rate."""

@@ -1,0 +1,72 @@
+"""The store's interface, as the other roles use it (implemented in harness.store.sql).
+
+One database URL holds everything: Optuna's studies (through `optuna_storage()`) and harness's
+tables (runs, provenance, measurements with every raw sample, device peaks, trained-model
+results). Every write is one transaction. Passwords in URLs are never printed: use `url_redacted`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from harness.core.measurement import Measurement
+
+
+@dataclass(frozen=True)
+class RunRow:
+    id: int
+    kind: str  # bench | tune | regress | train
+    suite: str
+    study: str | None
+    context_key: str | None  # runs with the same context may reuse each other's measurements
+    status: str  # running | finished | interrupted | failed
+    started_at: str  # ISO 8601 UTC
+    finished_at: str | None
+    config: Mapping[str, Any]
+    provenance: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class StoredMeasurement:
+    id: int
+    run_id: int
+    context_key: str | None
+    measurement: Measurement
+
+
+class Store(Protocol):
+    url_redacted: str
+
+    def begin_run(self, kind: str, suite: str, *, config: Mapping[str, Any],
+                  provenance: Mapping[str, Any], study: str | None = None,
+                  context_key: str | None = None) -> int: ...
+
+    def end_run(self, run_id: int, status: str = "finished") -> None: ...
+
+    def add_measurement(self, run_id: int, m: Measurement, *,
+                        context_key: str | None = None) -> int: ...
+
+    def find_measurement(self, context_key: str, point_key: str) -> StoredMeasurement | None: ...
+
+    def get_measurement(self, measurement_id: int) -> StoredMeasurement: ...
+
+    def measurements(self, *, run_id: int | None = None, study: str | None = None,
+                     suite: str | None = None) -> list[StoredMeasurement]: ...
+
+    def runs(self, *, kind: str | None = None, suite: str | None = None,
+             study: str | None = None) -> list[RunRow]: ...
+
+    def set_peak(self, device_key: str, bytes_per_s: float, method: str) -> None: ...
+
+    def get_peak(self, device_key: str) -> float | None: ...
+
+    def add_train_result(self, run_id: int, record: Mapping[str, Any]) -> int: ...
+
+    def train_results(self, *, run_id: int | None = None,
+                      study: str | None = None) -> list[dict[str, Any]]: ...
+
+    def optuna_storage(self) -> Any: ...
+
+    def close(self) -> None: ...
