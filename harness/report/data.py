@@ -1,0 +1,95 @@
+"""What a report shows: `ReportData`, a frozen snapshot of stored results.
+
+`from_store` is the only function of the report package that touches the store; everything after
+it (figures, HTML) is a pure function of a `ReportData`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from harness.core.measurement import Measurement
+
+if TYPE_CHECKING:
+    from harness.store.api import RunRow, Store
+
+
+@dataclass(frozen=True)
+class ReportData:
+    title: str
+    measurements: tuple[Measurement, ...] = ()
+    train: tuple[Mapping[str, Any], ...] = ()  # training records (accuracy, group_size, dense, …)
+    runs: tuple[RunRow, ...] = ()
+    source: str = ""  # the store's url_redacted: never a URL with a password
+    scope: str = ""  # what was selected, e.g. "study fc"
+    generated_at: str = ""  # ISO time, set by the caller so rendering stays pure
+
+    @property
+    def empty(self) -> bool:
+        return not self.measurements and not self.train
+
+    @cached_property  # frozen dataclass: cached_property writes __dict__ directly, which is allowed
+    def timed(self) -> tuple[Measurement, ...]:
+        """Verified measurements with a finite positive speedup, excluding the dense baselines."""
+        return tuple(
+            m
+            for m in self.measurements
+            if m.status == "ok"
+            and m.speedup is not None
+            and math.isfinite(m.speedup)
+            and m.speedup > 0
+            and m.point != m.point.baseline()
+        )
+
+    @cached_property
+    def not_timed(self) -> tuple[Measurement, ...]:
+        return tuple(m for m in self.measurements if m.status != "ok")
+
+
+def from_store(
+    store: Store,
+    *,
+    study: str | None = None,
+    run_id: int | None = None,
+    suite: str | None = None,
+    title: str | None = None,
+    now: _dt.datetime | None = None,
+) -> ReportData:
+    """Snapshot of the results selected by study, run id and/or suite."""
+    selectors = {"study": study, "run": run_id, "suite": suite}
+    scope = ", ".join(f"{k} {v}" for k, v in selectors.items() if v is not None) or "all results"
+    measurements = [
+        sm.measurement for sm in store.measurements(run_id=run_id, study=study, suite=suite)
+    ]
+    runs = _select_runs(store.runs(study=study, suite=suite), run_id)
+    if suite is not None and run_id is None and study is None:
+        # train_results has no suite filter: gather it run by run
+        train: list[dict[str, Any]] = []
+        for r in runs:
+            train.extend(store.train_results(run_id=r.id))
+    else:
+        train = list(store.train_results(run_id=run_id, study=study))
+    stamp = (now or _dt.datetime.now(_dt.UTC)).replace(microsecond=0).isoformat()
+    return ReportData(
+        title=title or _default_title(study, run_id, suite),
+        measurements=tuple(measurements),
+        train=tuple(dict(t) for t in train),
+        runs=tuple(runs),
+        source=getattr(store, "url_redacted", ""),
+        scope=scope,
+        generated_at=stamp,
+    )
+
+
+def _select_runs(runs: Sequence[RunRow], run_id: int | None) -> list[RunRow]:
+    return [r for r in runs if run_id is None or r.id == run_id]
+
+
+def _default_title(study: str | None, run_id: int | None, suite: str | None) -> str:
+    name = study or suite or (f"run {run_id}" if run_id is not None else "all results")
+    return f"harness report: {name}"

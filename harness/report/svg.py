@@ -1,0 +1,331 @@
+"""Tiny inline-SVG plotting helpers: scales, axes, lines, scatter, cells, legends.
+
+Every function returns an SVG fragment as a string. All text goes through `esc`, so names that
+come from suites or the store can never inject markup. Hover text is put in a `data-tip`
+attribute (escaped) that the report's script shows with `textContent`.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+# Okabe–Ito + extras: distinguishable for colour-blind readers, in a stable order.
+PALETTE = (
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#D55E00",
+    "#CC79A7",
+    "#56B4E9",
+    "#8C6D1F",
+    "#000000",
+    "#7F7F7F",
+    "#B2182B",
+)
+
+
+def esc(text: object) -> str:
+    """HTML/XML-escape any value (quotes included: safe in attributes)."""
+    return html.escape(str(text), quote=True)
+
+
+def fmt(v: float) -> str:
+    """Compact coordinate (SVG numbers don't need more than 2 decimals)."""
+    return f"{v:.2f}".rstrip("0").rstrip(".")
+
+
+def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
+    """About n round tick values covering [lo, hi] (1-2-5 steps)."""
+    if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
+        return [lo]
+    raw = (hi - lo) / max(n, 1)
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    first = math.ceil(lo / step - 1e-9) * step
+    out, v = [], first
+    while v <= hi + step * 1e-9:
+        out.append(round(v, 12))
+        v += step
+    return out
+
+
+@dataclass(frozen=True)
+class Scale:
+    """Maps data [lo, hi] to pixels [a, b]; `log` uses log10 (positive data only)."""
+
+    lo: float
+    hi: float
+    a: float
+    b: float
+    log: bool = False
+
+    def _t(self, v: float) -> float:
+        return math.log10(v) if self.log else v
+
+    def __call__(self, v: float) -> float:
+        lo, hi = self._t(self.lo), self._t(self.hi)
+        if hi == lo:
+            return (self.a + self.b) / 2
+        return self.a + (self._t(v) - lo) / (hi - lo) * (self.b - self.a)
+
+    def ticks(self, n: int = 5) -> list[float]:
+        if not self.log:
+            return nice_ticks(self.lo, self.hi, n)
+        lo, hi = math.floor(math.log10(self.lo)), math.ceil(math.log10(self.hi))
+        cands = [m * 10.0**e for e in range(lo, hi + 1) for m in (1, 2, 5)]
+        inside = [c for c in cands if self.lo * 0.999 <= c <= self.hi * 1.001]
+        return (
+            inside if len(inside) <= n + 3 else [c for c in inside if str(c).lstrip("0.")[0] == "1"]
+        )
+
+
+def padded(
+    values: Iterable[float], *, pad: float = 0.05, include: Sequence[float] = (), log: bool = False
+) -> tuple[float, float]:
+    """Data range with a margin (multiplicative on log axes), including extra values."""
+    vals = [
+        v for v in [*values, *include] if v is not None and math.isfinite(v) and (v > 0 or not log)
+    ]
+    if not vals:
+        return (0.1, 10.0) if log else (0.0, 1.0)
+    lo, hi = min(vals), max(vals)
+    if log:
+        lo, hi = (lo / 1.5, hi * 1.5) if lo == hi else (lo / (1 + pad * 2), hi * (1 + pad * 2))
+        return lo, hi
+    span = hi - lo or max(abs(hi), 1.0)
+    return lo - pad * span, hi + pad * span
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A plot area inside a width × height SVG, with scales for x and y."""
+
+    width: float
+    height: float
+    x: Scale
+    y: Scale
+
+    @classmethod
+    def make(
+        cls,
+        xr: tuple[float, float],
+        yr: tuple[float, float],
+        *,
+        width: float = 420,
+        height: float = 280,
+        left: float = 58,
+        right: float = 14,
+        top: float = 16,
+        bottom: float = 46,
+        xlog: bool = False,
+        ylog: bool = False,
+    ) -> Frame:
+        return cls(
+            width,
+            height,
+            Scale(xr[0], xr[1], left, width - right, xlog),
+            Scale(yr[0], yr[1], height - bottom, top, ylog),
+        )
+
+    @property
+    def box(self) -> tuple[float, float, float, float]:
+        """(x0, y0, x1, y1) of the plot area in pixels (y0 is the top)."""
+        return (self.x.a, self.y.b, self.x.b, self.y.a)
+
+
+def svg(
+    frame_or_size: Frame | tuple[float, float], body: str, *, cls: str = "plot", label: str = ""
+) -> str:
+    w, h = (
+        (frame_or_size.width, frame_or_size.height)
+        if isinstance(frame_or_size, Frame)
+        else frame_or_size
+    )
+    return (
+        f'<svg class="{esc(cls)}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {fmt(w)} {fmt(h)}" '
+        f'width="{fmt(w)}" height="{fmt(h)}" role="img" aria-label="{esc(label)}">{body}</svg>'
+    )
+
+
+def text(
+    x: float,
+    y: float,
+    s: object,
+    *,
+    anchor: str = "start",
+    cls: str = "",
+    size: float = 11,
+    rotate: float | None = None,
+    weight: str = "",
+) -> str:
+    rot = f' transform="rotate({fmt(rotate)} {fmt(x)} {fmt(y)})"' if rotate is not None else ""
+    c = f' class="{esc(cls)}"' if cls else ""
+    wt = f' font-weight="{esc(weight)}"' if weight else ""
+    return (
+        f'<text x="{fmt(x)}" y="{fmt(y)}" text-anchor="{anchor}" font-size="{fmt(size)}"'
+        f"{wt}{c}{rot}>{esc(s)}</text>"
+    )
+
+
+def line(
+    x1: float,
+    y1: float,
+    x2: float,
+    y2: float,
+    *,
+    color: str = "#999",
+    width: float = 1,
+    dash: str = "",
+    cls: str = "",
+) -> str:
+    d = f' stroke-dasharray="{dash}"' if dash else ""
+    c = f' class="{esc(cls)}"' if cls else ""
+    return (
+        f'<line x1="{fmt(x1)}" y1="{fmt(y1)}" x2="{fmt(x2)}" y2="{fmt(y2)}" stroke="{esc(color)}"'
+        f' stroke-width="{fmt(width)}"{d}{c}/>'
+    )
+
+
+def axes(
+    frame: Frame,
+    *,
+    xlabel: str = "",
+    ylabel: str = "",
+    xfmt: Callable[[float], str] = "{:g}".format,
+    yfmt: Callable[[float], str] = "{:g}".format,
+    xticks: Sequence[float] | None = None,
+    yticks: Sequence[float] | None = None,
+    title: str = "",
+) -> str:
+    """Frame, grid lines, tick labels and axis titles."""
+    x0, y0, x1, y1 = frame.box
+    parts = [
+        f'<rect x="{fmt(x0)}" y="{fmt(y0)}" width="{fmt(x1 - x0)}" height="{fmt(y1 - y0)}" '
+        f'fill="#fff" stroke="#bbb"/>'
+    ]
+    for t in frame.x.ticks() if xticks is None else xticks:
+        px = frame.x(t)
+        if x0 - 0.5 <= px <= x1 + 0.5:
+            parts.append(line(px, y0, px, y1, color="#eee"))
+            parts.append(text(px, y1 + 14, xfmt(t), anchor="middle", cls="tick"))
+    for t in frame.y.ticks() if yticks is None else yticks:
+        py = frame.y(t)
+        if y0 - 0.5 <= py <= y1 + 0.5:
+            parts.append(line(x0, py, x1, py, color="#eee"))
+            parts.append(text(x0 - 5, py + 4, yfmt(t), anchor="end", cls="tick"))
+    if xlabel:
+        parts.append(text((x0 + x1) / 2, y1 + 34, xlabel, anchor="middle", cls="axis-label"))
+    if ylabel:
+        parts.append(text(14, (y0 + y1) / 2, ylabel, anchor="middle", cls="axis-label", rotate=-90))
+    if title:
+        parts.append(text(x0, y0 - 4, title, cls="panel-title", weight="600"))
+    return "".join(parts)
+
+
+def polyline(
+    frame: Frame,
+    pts: Sequence[tuple[float, float]],
+    *,
+    color: str,
+    width: float = 2,
+    dash: str = "",
+    cls: str = "series",
+) -> str:
+    if len(pts) < 2:
+        return ""
+    coords = " ".join(f"{fmt(frame.x(x))},{fmt(frame.y(y))}" for x, y in pts)
+    d = f' stroke-dasharray="{dash}"' if dash else ""
+    return (
+        f'<polyline class="{esc(cls)}" points="{coords}" fill="none" stroke="{esc(color)}" '
+        f'stroke-width="{fmt(width)}" stroke-linejoin="round"{d}/>'
+    )
+
+
+def marker(
+    px: float,
+    py: float,
+    *,
+    color: str,
+    r: float = 3.5,
+    tip: str = "",
+    cls: str = "pt",
+    shape: str = "circle",
+    hollow: bool = False,
+) -> str:
+    """A point in pixel coordinates; `tip` becomes hover text."""
+    t = f' data-tip="{esc(tip)}" tabindex="0"' if tip else ""
+    fill = "#fff" if hollow else esc(color)
+    common = f'class="{esc(cls)}" fill="{fill}" stroke="{esc(color)}" stroke-width="1.5"{t}'
+    if shape == "cross":
+        s = r * 1.3
+        d = (
+            f"M{fmt(px - s)},{fmt(py - s)}L{fmt(px + s)},{fmt(py + s)}"
+            f"M{fmt(px - s)},{fmt(py + s)}L{fmt(px + s)},{fmt(py - s)}"
+        )
+        # a transparent disc under the cross keeps it easy to hover
+        return (
+            f'<g class="{esc(cls)}"{t}><circle cx="{fmt(px)}" cy="{fmt(py)}" r="{fmt(s + 2)}" '
+            f'fill="transparent"/><path d="{d}" stroke="{esc(color)}" stroke-width="2.5"/></g>'
+        )
+    if shape == "square":
+        return (
+            f'<rect x="{fmt(px - r)}" y="{fmt(py - r)}" width="{fmt(2 * r)}" height="{fmt(2 * r)}" '
+            f"{common}/>"
+        )
+    return f'<circle cx="{fmt(px)}" cy="{fmt(py)}" r="{fmt(r)}" {common}/>'
+
+
+def cell(
+    x: float,
+    y: float,
+    w: float,
+    h: float,
+    *,
+    color: str,
+    label: str = "",
+    tip: str = "",
+    dark: bool = False,
+) -> str:
+    """A heatmap cell with an optional centred value label."""
+    t = f' data-tip="{esc(tip)}"' if tip else ""
+    out = (
+        f'<rect class="cell" x="{fmt(x)}" y="{fmt(y)}" width="{fmt(w)}" height="{fmt(h)}" '
+        f'fill="{esc(color)}" stroke="#fff"{t}/>'
+    )
+    if label:
+        out += (
+            f'<text x="{fmt(x + w / 2)}" y="{fmt(y + h / 2 + 4)}" text-anchor="middle" '
+            f'font-size="10" fill="{"#fff" if dark else "#222"}" pointer-events="none">{esc(label)}</text>'
+        )
+    return out
+
+
+def legend(
+    items: Sequence[tuple[str, str]],
+    x: float,
+    y: float,
+    *,
+    cols: int = 1,
+    col_width: float = 110,
+    row_height: float = 16,
+    swatch: str = "line",
+) -> str:
+    """Colour swatches (`swatch`: "line" or "dot") with labels, in `cols` columns from (x, y)."""
+    parts = []
+    for i, (label, color) in enumerate(items):
+        cx, cy = x + (i % cols) * col_width, y + (i // cols) * row_height
+        if swatch == "dot":
+            parts.append(
+                f'<circle cx="{fmt(cx + 8)}" cy="{fmt(cy - 4)}" r="4.5" fill="{esc(color)}"/>'
+            )
+        else:
+            parts.append(line(cx, cy - 4, cx + 16, cy - 4, color=color, width=3))
+        parts.append(text(cx + 21, cy, label, cls="legend"))
+    return f'<g class="legend">{"".join(parts)}</g>'
+
+
+def legend_height(n: int, cols: int, row_height: float = 16) -> float:
+    return math.ceil(n / max(cols, 1)) * row_height
