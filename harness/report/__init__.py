@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from harness.report import trends as _trends  # noqa: F401  (registers the "trends" figure)
 from harness.report.data import ReportData, from_store
 from harness.report.html import render, write
 

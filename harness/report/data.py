@@ -16,7 +16,20 @@ from typing import TYPE_CHECKING, Any
 from harness.core.measurement import Measurement
 
 if TYPE_CHECKING:
-    from harness.store.api import RunRow, Store
+    from harness.store.api import RunRow, Store, StoredMeasurement
+
+
+@dataclass(frozen=True)
+class HistoryPoint:
+    """One point's result in one regression run: a dot on the point's trend chart."""
+
+    run_id: int
+    started_at: str  # the run's start, ISO 8601 UTC
+    git_sha: str  # of the measured code ("" when unknown)
+    point_key: str  # Point.key()
+    label: str  # Point.label()
+    median_s: float | None  # None when the point was not timed (status other than ok)
+    status: str
 
 
 @dataclass(frozen=True)
@@ -28,10 +41,11 @@ class ReportData:
     source: str = ""  # the store's url_redacted: never a URL with a password
     scope: str = ""  # what was selected, e.g. "study fc"
     generated_at: str = ""  # ISO time, set by the caller so rendering stays pure
+    history: tuple[HistoryPoint, ...] = ()  # regression runs' results, in run order
 
     @property
     def empty(self) -> bool:
-        return not self.measurements and not self.train
+        return not self.measurements and not self.train and not self.history
 
     @cached_property  # frozen dataclass: cached_property writes __dict__ directly, which is allowed
     def timed(self) -> tuple[Measurement, ...]:
@@ -63,9 +77,8 @@ def from_store(
     """Snapshot of the results selected by study, run id and/or suite."""
     selectors = {"study": study, "run": run_id, "suite": suite}
     scope = ", ".join(f"{k} {v}" for k, v in selectors.items() if v is not None) or "all results"
-    measurements = [
-        sm.measurement for sm in store.measurements(run_id=run_id, study=study, suite=suite)
-    ]
+    stored = store.measurements(run_id=run_id, study=study, suite=suite)
+    measurements = [sm.measurement for sm in stored]
     runs = _select_runs(store.runs(study=study, suite=suite), run_id)
     if suite is not None and run_id is None and study is None:
         # train_results has no suite filter: gather it run by run
@@ -83,11 +96,42 @@ def from_store(
         source=getattr(store, "url_redacted", ""),
         scope=scope,
         generated_at=stamp,
+        # one run has no trend: history only for a selection of several runs
+        history=tuple(_history(runs, stored)) if run_id is None else (),
     )
 
 
 def _select_runs(runs: Sequence[RunRow], run_id: int | None) -> list[RunRow]:
     return [r for r in runs if run_id is None or r.id == run_id]
+
+
+def _history(runs: Sequence[RunRow], stored: Sequence[StoredMeasurement]) -> list[HistoryPoint]:
+    """The measurements of the `regress` runs among `runs`, ordered by run (start, id)."""
+    regress = {r.id: r for r in runs if r.kind == "regress"}
+    order = {
+        rid: i for i, rid in enumerate(sorted(regress, key=lambda i: (regress[i].started_at, i)))
+    }
+    out = []
+    for sm in stored:
+        run = regress.get(sm.run_id)
+        if run is None:
+            continue
+        m = sm.measurement
+        median = m.stats.median if m.status == "ok" and m.stats is not None else None
+        sha = run.provenance.get("git_sha") or m.provenance.get("git_sha") or ""
+        out.append(
+            HistoryPoint(
+                run_id=run.id,
+                started_at=run.started_at,
+                git_sha=str(sha),
+                point_key=m.point.key(),
+                label=m.point.label(),
+                median_s=median,
+                status=m.status,
+            )
+        )
+    out.sort(key=lambda h: order[h.run_id])  # stable: store order within a run
+    return out
 
 
 def _default_title(study: str | None, run_id: int | None, suite: str | None) -> str:
