@@ -1,0 +1,81 @@
+"""Backend "auto": pick the preferred backend that can run a point.
+
+`PREFERENCES` maps (format, device type) to backend names, best first (vendor libraries first on
+CUDA, multi-threaded MKL before single-threaded SciPy on CPU). Registered backends missing from a
+row are tried after it, by name, so a newly registered backend is still found.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from harness.backends.base import all_backends, device_type
+
+if TYPE_CHECKING:
+    from harness.core.point import Point
+
+PREFERENCES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("dense", "cpu"): ("torch",),
+    ("dense", "cuda"): ("torch", "cupy"),
+    ("csr", "cpu"): ("torch_sparse", "scipy"),
+    ("csr", "cuda"): ("torch_sparse", "cupy"),
+    ("csc", "cpu"): ("torch_sparse", "scipy"),
+    ("csc", "cuda"): ("torch_sparse",),
+    ("coo", "cpu"): ("torch_sparse", "scipy"),
+    ("coo", "cuda"): ("torch_sparse", "cupy"),
+    ("bsr", "cpu"): ("torch_sparse", "scipy"),
+    ("bsr", "cuda"): ("torch_sparse", "triton"),
+    ("blocked_ell", "cuda"): ("triton",),
+    ("row_group", "cuda"): ("triton",),
+    ("row_group", "cpu"): ("triton",),
+    ("semi_structured", "cuda"): ("semi_structured",),
+    ("semi_structured", "cpu"): ("semi_structured",),
+}
+
+
+def candidates(point: Point) -> list[str]:
+    """Registered backends in preference order for the point's format and device type."""
+    registered = all_backends().names()
+    preferred = PREFERENCES.get((point.format, device_type(point.device)), ())
+    first = [name for name in preferred if name in registered]
+    return first + [name for name in registered if name not in first]
+
+
+def _reason(name: str, point: Point) -> str | None:
+    backend = all_backends().get(name)
+    try:
+        return backend.supports(replace(point, backend=name))
+    except Exception as err:  # a backend whose check crashes cannot be chosen
+        return f"{name}.supports raised {type(err).__name__}: {err}"
+
+
+def backends_for(point: Point) -> list[str]:
+    """Every registered backend that supports the point, in preference order."""
+    return [name for name in candidates(point) if _reason(name, point) is None]
+
+
+def resolve_backend(point: Point) -> str:
+    """The backend to run `point`: its own backend unless "auto"; for "auto" the first supporting
+    candidate, else the first candidate (whose `supports` then reports why it cannot run)."""
+    if point.backend != "auto":
+        return point.backend
+    names = candidates(point)
+    for name in names:
+        if _reason(name, point) is None:
+            return name
+    return names[0] if names else "torch"
+
+
+def unsupported_reason(point: Point) -> tuple[str, str | None]:
+    """(backend that would run `point`, None) if it can run here, else (backend, reason):
+    the backend's own answer first, then the format's geometry check. Never does any work."""
+    from harness.formats.base import get_format
+
+    name = resolve_backend(point)
+    reason = _reason(name, point)
+    if reason is None:
+        spec = point.prune
+        reason = get_format(point.format).supports((point.m, point.k), block=spec.block,
+                                                   group_size=spec.group_size, nm=spec.nm)
+    return name, reason
