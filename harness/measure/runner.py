@@ -1,0 +1,330 @@
+"""`Bench`: the single entry point tune, bench and regress use to measure points.
+
+Per point: backend "auto" resolved → `backend.supports` and the format's `supports` answered first
+(status "unsupported" with the reason, no work) → problem, mask, float64 reference (cached per
+problem) → dense → format conversion and `prepare` (outside timing) → verification against the
+reference (status "invalid" with rel_error, never a speedup) → interleaved timing with the
+problem's prepared dense baseline (`harness.measure.timer`) → counters (+ their energy phase) →
+roofline → provenance → `Measurement`. An exception inside a backend or format becomes status
+"error" with a one-line reason and the run goes on.
+
+The recorded `Measurement.point` is the point as requested (its key is the store identity, also
+for backend "auto"); the backend that ran is in `provenance["backend"]`. Timing bookkeeping is in
+counters under "timer.*": timed_s (sum of timed calls of the whole interleaved group), setup_s
+(problem, pruning, reference, conversion, prepare), wall_s, rounds, stopped.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from harness.core.measurement import Measurement
+from harness.measure import problem as problems
+from harness.measure import verify as verification
+from harness.measure.clock import Clock, make_sampler
+from harness.measure.provenance import collect
+from harness.measure.roofline import peak_bandwidth, roofline
+from harness.measure.stats import summarize
+from harness.measure.timer import Policy, run_interleaved
+
+if TYPE_CHECKING:
+    from harness.core.point import Point
+    from harness.store.api import Store
+
+
+MAX_GROUP = 8  # variants interleaved with one dense baseline (memory, and round length)
+
+
+class _LRU(OrderedDict):
+    """A tiny LRU: 4096² problems are 64 MB each, so only a few are kept."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def fetch(self, key: Hashable, make: Callable[[], Any]) -> Any:
+        if key in self:
+            self.move_to_end(key)
+            return self[key]
+        value = make()
+        self[key] = value
+        while len(self) > self.size:
+            self.popitem(last=False)
+        return value
+
+
+@dataclass
+class _Variant:
+    """A prepared, verified variant, or the Measurement that ends it early."""
+
+    point: Point
+    backend: str = ""
+    run: Callable[[], Any] | None = None
+    sync: Callable[[], None] = lambda: None
+    operand_bytes: dict[str, int] = field(default_factory=dict)
+    nnz: int = 0
+    verified: bool = False
+    rel_error: float | None = None
+    setup_s: float = 0.0
+    done: Measurement | None = None  # unsupported / invalid / error
+
+
+def _one_line(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}".replace("\n", " ").strip()
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+class Bench:
+    def __init__(self, settings: Any, *, device: str, threads: int | None = None,
+                 counters: Sequence[str] = (), clock: Clock | None = None,
+                 store: Store | None = None,
+                 progress: Callable[[str], None] | None = None) -> None:
+        self.settings = settings
+        self.device = device
+        self.threads = threads
+        self.policy = Policy.from_settings(settings, device)
+        self.hot = getattr(settings, "mode", "cold") == "hot"
+        self.verify = bool(getattr(settings, "verify", True))
+        self.counter_names = tuple(counters) or tuple(getattr(settings, "counters", ()) or ())
+        self.clock = clock
+        self.store = store
+        self.progress = progress
+        self._sampler = None
+        self._problems = _LRU(2)
+        self._pruned = _LRU(3)
+        self._dense = _LRU(2)  # prepared dense baselines per problem
+        self._variants = _LRU(4)  # prepared (and verified) variants per point
+        self._baselines: dict[tuple, Measurement] = {}
+        if threads is not None:
+            import torch
+
+            torch.set_num_threads(int(threads))
+
+    # -- public API ---------------------------------------------------------------------------
+
+    def measure(self, point: Point) -> Measurement:
+        """One variant, interleaved with its problem's dense baseline."""
+        return self.measure_many([point])[0]
+
+    def measure_many(self, points: Sequence[Point]) -> list[Measurement]:
+        """Groups points by problem; each group is timed in rounds dense, A, B, …
+
+        A problem with more than MAX_GROUP variants is split into chunks, each interleaved with
+        the problem's (cached, prepared) dense baseline, so prepared operands stay few.
+        """
+        by_problem: OrderedDict[tuple, list[int]] = OrderedDict()
+        for i, p in enumerate(points):
+            by_problem.setdefault(problems.problem_key(p), []).append(i)
+        groups = [idx[j:j + MAX_GROUP] for idx in by_problem.values()
+                  for j in range(0, len(idx), MAX_GROUP)]
+        out: list[Measurement | None] = [None] * len(points)
+        done = 0
+        for idx in groups:
+            group = [points[i] for i in idx]
+            for i, m in zip(idx, self._measure_group(group), strict=True):
+                out[i] = m
+            done += len(idx)
+            if self.progress is not None:
+                self.progress(f"{done}/{len(points)} points measured")
+        return [m for m in out if m is not None]
+
+    def baseline(self, point: Point) -> Measurement:
+        """The dense measurement of the point's problem; measured once per Bench and reused."""
+        key = problems.problem_key(point)
+        if key not in self._baselines:
+            self._measure_group([point.baseline()])
+        return self._baselines[key]
+
+    # -- preparation --------------------------------------------------------------------------
+
+    def _sampler_(self):
+        if self._sampler is None:
+            self._sampler = make_sampler(self.device, hot=self.hot, clock=self.clock)
+        return self._sampler
+
+    def _problem(self, point: Point) -> problems.Problem:
+        return self._problems.fetch(problems.problem_key(point),
+                                    lambda: problems.make_problem(point))
+
+    def _pruned_of(self, point: Point) -> problems.Pruned:
+        key = (problems.problem_key(point), point.prune)
+        return self._pruned.fetch(key, lambda: problems.prune(self._problem(point), point.prune))
+
+    def _dense_variant(self, point: Point) -> _Variant:
+        base = point.baseline()
+        return self._dense.fetch(problems.problem_key(point), lambda: self._prepare(base))
+
+    def _prepare(self, point: Point) -> _Variant:
+        """Support checks, conversion, prepare and verification of one point (never raises)."""
+        from harness.backends.base import all_backends
+        from harness.backends.resolve import unsupported_reason
+        from harness.formats.base import get_format
+
+        v = _Variant(point)
+        t0 = time.perf_counter()
+        try:
+            v.backend, reason = unsupported_reason(point)
+            backend = all_backends().get(v.backend)
+            fmt = get_format(point.format)
+            spec = point.prune
+            if reason is not None:
+                v.done = Measurement(point, "unsupported", reason=str(reason),
+                                     provenance={"backend": v.backend})
+                return v
+            pruned = self._pruned_of(point)
+            operand = fmt.encode(pruned.weight, block=spec.block, group_size=spec.group_size,
+                                 nm=spec.nm)
+            v.operand_bytes = dict(fmt.nbytes(operand))
+            v.nnz = pruned.nnz
+            prepared = backend.prepare(operand, self._problem(point).x)
+            v.run, v.sync = prepared.run, prepared.sync
+            v.setup_s = time.perf_counter() - t0
+            if self.verify:
+                self._verify(v, prepared, pruned)
+        except Exception as exc:  # a backend/format failure is a result, not a crash
+            v.done = Measurement(point, "error", reason=_one_line(exc),
+                                 provenance={"backend": v.backend},
+                                 wall_s=time.perf_counter() - t0)
+        return v
+
+    def _verify(self, v: _Variant, prepared: Any, pruned: problems.Pruned) -> None:
+        p = v.point
+        from harness.core.dtypes import to_torch
+
+        verification.poison((p.m, p.n), to_torch(p.dtype), p.device)
+        out = prepared.run()
+        prepared.sync()
+        err = verification.rel_error(prepared.to_torch(out), pruned.reference)
+        v.rel_error = err
+        if verification.passes(err, p.dtype, p.device):
+            v.verified = True
+            return
+        tol = verification.tolerance(p.dtype, p.device)
+        v.done = Measurement(p, "invalid", reason=f"rel_error {err:.3g} > tolerance {tol:g}",
+                             rel_error=err, provenance={"backend": v.backend})
+
+    # -- one problem --------------------------------------------------------------------------
+
+    def _measure_group(self, group: Sequence[Point]) -> list[Measurement]:
+        t_group = time.perf_counter()
+        first = group[0]
+        fresh_base = problems.problem_key(first) not in self._dense
+        base = self._dense_variant(first)
+        variants: list[_Variant] = []
+        for p in group:
+            fresh = p.key() not in self._variants
+            v = base if p.key() == first.baseline().key() else \
+                self._variants.fetch(p.key(), lambda p=p: self._prepare(p))
+            variants.append(v)
+            if not fresh and v is not base:
+                v = replace(v, setup_s=0.0)  # cached: no setup spent in this call
+                variants[-1] = v
+        if base.done is not None:  # no baseline → nothing in this problem can get a speedup
+            why = f"dense baseline {base.done.status}: {base.done.reason}"
+            return [v.done or Measurement(v.point, "error", reason=why) for v in variants]
+        runnable = {base.point.key(): base}
+        for v in variants:
+            if v.done is None:
+                runnable.setdefault(v.point.key(), v)
+        pkey = problems.problem_key(first)
+        try:
+            counters = self._start_counters()
+            res = run_interleaved({k: v.run for k, v in runnable.items()}, self.policy,
+                                  self._sampler_(), self.clock, self.progress)
+            observed = self._stop_counters(counters)
+        except Exception as exc:
+            why = _one_line(exc)
+            return [v.done or Measurement(v.point, "error", reason=why) for v in variants]
+        t_peak = time.perf_counter()
+        peak = self._peak()  # measured once per device; not part of this measurement's wall
+        t_group += time.perf_counter() - t_peak
+        results: dict[str, Measurement] = {}
+        # setup spent in this call: a cached dense baseline cost nothing here
+        setup = sum(v.setup_s for v in runnable.values() if v is not base or fresh_base)
+        for key, v in runnable.items():
+            energy = self._energy(counters, v) if key != base.point.key() or len(runnable) == 1 \
+                else {}
+            results[key] = self._build(v, base, res, {**observed, **energy}, peak, setup,
+                                       time.perf_counter() - t_group)
+        if pkey not in self._baselines:
+            self._baselines[pkey] = results[base.point.key()]
+        return [v.done or results[v.point.key()] for v in variants]
+
+    def _build(self, v: _Variant, base: _Variant, res: Any, observed: dict, peak: float | None,
+               setup_s: float, wall_s: float) -> Measurement:
+        key, bkey = v.point.key(), base.point.key()
+        samples = res.samples[key]
+        stats = summarize(samples)
+        speedup, ci, _ = res.speedup(key, bkey)
+        rl = roofline(v.point, v.operand_bytes, v.nnz, stats.median, peak)
+        counters = {**observed, "timer.timed_s": res.timed_s, "timer.wall_s": res.wall_s,
+                    "timer.setup_s": setup_s, "timer.rounds": res.n_rounds,
+                    "timer.stopped": res.stopped,
+                    "timer.baseline_median_s": summarize(res.samples[bkey]).median,
+                    "timer.samples_per_round":
+                    self.policy.samples_per_round}
+        prov = collect(self.device, self.threads, v.point.seed)
+        prov["backend"] = v.backend
+        return Measurement(v.point, "ok", samples_s=tuple(samples), stats=stats,
+                           verified=v.verified, rel_error=v.rel_error, speedup=speedup,
+                           speedup_ci=(float(ci[0]), float(ci[1])), baseline_key=bkey,
+                           bytes=rl["bytes"], flops=rl["flops"],
+                           bandwidth_gbs=rl["bandwidth_gbs"], peak_fraction=rl["peak_fraction"],
+                           counters=counters,
+                           throttled=any(k.endswith(".throttled") and val is True
+                                         for k, val in observed.items()),
+                           provenance=prov, wall_s=wall_s)
+
+    # -- counters and peak --------------------------------------------------------------------
+
+    def _start_counters(self) -> list[Any]:
+        from harness.counters.base import all_counters
+
+        registry = all_counters()
+        started = []
+        for name in self.counter_names:
+            counter = registry.get(name)()
+            reason = counter.available(self.device)
+            if reason is not None:
+                started.append((counter, reason))
+                continue
+            counter.start(self.device)
+            started.append((counter, None))
+        return started
+
+    @staticmethod
+    def _stop_counters(started: list[Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for counter, reason in started:
+            if reason is not None:
+                out[f"{counter.name}.available"] = reason
+                continue
+            try:
+                out.update(counter.stop())
+            except Exception as exc:
+                out[f"{counter.name}.available"] = f"unavailable: {_one_line(exc)}"
+        return out
+
+    @staticmethod
+    def _energy(started: list[Any], v: _Variant) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for counter, reason in started:
+            energy = getattr(counter, "energy", None)
+            if reason is None and energy is not None and v.run is not None:
+                try:
+                    out.update(energy(v.run, v.sync, v.point.device))
+                except Exception as exc:
+                    out[f"{counter.name}.energy"] = f"unavailable: {_one_line(exc)}"
+        return out
+
+    def _peak(self) -> float | None:
+        if self.clock is not None:  # fake clocks (tests): no real bandwidth to compare with
+            return None
+        try:
+            return peak_bandwidth(self.device, self.threads, self.store)
+        except Exception:
+            return None

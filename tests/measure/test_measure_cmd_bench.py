@@ -1,0 +1,87 @@
+"""`harness bench` end to end on a tiny suite with a temporary SQLite store."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from harness.cli.cmd_bench import select_points, table
+from harness.cli.main import main
+
+SUITE = """\
+name: tiny
+device: cpu
+dtype: float32
+seed: 3
+threads: 1
+space:
+  shape: [64, 64, 4]
+  pruning_rate: [0.5, 0.75]
+  group_size: [1, 4]
+  pattern: row_group
+  aggregation: rms
+  format: [dense, csr]
+  backend: auto
+measure:
+  warmup: 1
+  min_samples: 2
+  min_time_s: 0.0
+  max_time_s: 0.02
+  rounds: 2
+  mode: hot
+"""
+
+
+@pytest.fixture(autouse=True)
+def _keep_threads():
+    n = torch.get_num_threads()  # the suite sets threads: 1 for the whole process
+    yield
+    torch.set_num_threads(n)
+
+
+def test_bench_measures_stores_and_prints(tmp_path, capsys, monkeypatch):
+    from harness.measure import roofline
+
+    monkeypatch.setattr(roofline, "_peaks", {})
+    monkeypatch.setattr(roofline, "measure_peak", lambda device: 1e10)  # the copy takes seconds
+    suite = tmp_path / "tiny.yaml"
+    suite.write_text(SUITE)
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    assert main(["bench", str(suite), "--points", "3", "--storage", url]) == 0
+    out = capsys.readouterr().out
+    assert "speedup [CI]" in out and "3 points on cpu" in out
+    from harness.store import open_store
+
+    store = open_store(url)
+    try:
+        runs = store.runs(kind="bench")
+        assert len(runs) == 1 and runs[0].status == "finished" and runs[0].suite == "tiny"
+        ms = store.measurements(run_id=runs[0].id)
+        assert len(ms) == 3
+        assert all(s.measurement.status in ("ok", "unsupported") for s in ms)
+        assert any(s.measurement.status == "ok" and s.measurement.speedup > 0 for s in ms)
+        assert store.get_peak(next(iter(roofline._peaks))) == 1e10
+    finally:
+        store.close()
+
+
+def test_bench_bad_points_is_input_error(tmp_path, capsys):
+    suite = tmp_path / "tiny.yaml"
+    suite.write_text(SUITE)
+    assert main(["bench", str(suite), "--points", "0"]) == 2
+    assert "--points" in capsys.readouterr().err
+    assert main(["bench", str(suite), "--device", "tpu"]) == 2
+    assert "--device" in capsys.readouterr().err
+
+
+def test_select_points_is_seeded_and_ordered():
+    grid = list(range(20))
+    a, b = select_points(grid, 5, 1), select_points(grid, 5, 1)
+    assert a == b == sorted(a) and len(set(a)) == 5
+    assert select_points(grid, 50, 1) == grid and select_points(grid, None, 0) == grid
+
+
+def test_table_aligns_columns():
+    text = table([["a", "bb"], ["ccc", "d"]], ["h1", "h2"])
+    lines = text.splitlines()
+    assert lines[0].startswith("h1 ") and lines[2].index("bb") == lines[3].index("d")

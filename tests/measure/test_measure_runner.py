@@ -1,0 +1,199 @@
+"""Bench end to end with test-local fake backends (fake clock: deterministic speedups)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import pytest
+import torch
+
+from harness.backends import base as backends_base
+from harness.backends.base import Backend, Prepared
+from harness.core.point import Point, PruneSpec
+from harness.core.registry import Registry
+from harness.measure.runner import Bench
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def now_s(self) -> float:
+        return self.t
+
+
+@dataclass(frozen=True)
+class Settings:
+    warmup: int = 1
+    min_samples: int = 4
+    min_time_s: float = 0.0
+    max_time_s: float = 100.0
+    target_rel_noise: float | None = 0.5
+    rounds: int = 4
+    mode: str = "cold"
+    verify: bool = True
+    counters: tuple[str, ...] = field(default_factory=tuple)
+
+
+def make_backend(name, formats, seconds, clock, *, wrong=False, explode=False):
+    class Fake(Backend):
+        def __init__(self) -> None:
+            self.name = name
+            self.formats = frozenset(formats)
+            self.devices = frozenset({"cpu"})
+            self.dtypes = frozenset({"float32", "float64", "float16", "bfloat16"})
+            self.calls = 0
+            self.prepared = 0
+
+        def prepare(self, operand, x):
+            self.prepared += 1
+            if explode:
+                raise RuntimeError("kernel\nexploded")
+            from harness.formats.base import get_format
+
+            w = get_format(operand.format).decode(operand)
+
+            def run():
+                self.calls += 1
+                clock.t += seconds
+                out = w @ x
+                return out + 1 if wrong else out
+
+            return Prepared(run=run, to_torch=lambda t: t)
+
+    return Fake()
+
+
+@pytest.fixture
+def world(monkeypatch):
+    clock = FakeClock()
+    reg: Registry = Registry("backend")
+    reg.register("torch", make_backend("torch", {"dense"}, 0.004, clock))
+    reg.register("fast", make_backend("fast", {"csr"}, 0.001, clock))
+    reg.register("half", make_backend("half", {"csr"}, 0.002, clock))
+    reg.register("wrong", make_backend("wrong", {"csr"}, 0.001, clock, wrong=True))
+    reg.register("boom", make_backend("boom", {"csr"}, 0.001, clock, explode=True))
+    monkeypatch.setattr(backends_base, "all_backends", lambda: reg)
+    return clock, reg
+
+
+def point(backend="fast", fmt="csr", rate=0.5, g=4, seed=0):
+    return Point(16, 32, 4, format=fmt, backend=backend,
+                 prune=PruneSpec("row_group", rate, g), seed=seed)
+
+
+def test_measure_ok_with_exact_speedup(world):
+    clock, _ = world
+    m = Bench(Settings(), device="cpu", clock=clock).measure(point())
+    assert m.status == "ok" and m.verified and m.rel_error < 1e-6
+    assert m.speedup == pytest.approx(4.0) and m.speedup_ci == (pytest.approx(4.0),) * 2
+    assert m.samples_s == pytest.approx((0.001,) * 4) and m.stats.median == pytest.approx(0.001)
+    assert m.baseline_key == point().baseline().key()
+    assert m.flops == 2 * (16 * 32 // 2) * 4  # 2·nnz·N at rate 0.5
+    assert m.bytes["activations"] == 32 * 4 * 4 and m.bytes["output"] == 16 * 4 * 4
+    assert m.provenance["backend"] == "fast" and m.provenance["schema_version"] >= 1
+    assert m.counters["timer.rounds"] == 4
+    assert m.counters["timer.baseline_median_s"] == pytest.approx(0.004)
+
+
+def test_measure_many_interleaves_one_group_per_problem(world):
+    clock, reg = world
+    bench = Bench(Settings(), device="cpu", clock=clock)
+    pts = [point("fast"), point("half"), point("fast", seed=1)]
+    ms = bench.measure_many(pts)
+    assert [m.status for m in ms] == ["ok"] * 3
+    assert [round(m.speedup, 6) for m in ms] == [4.0, 2.0, 4.0]
+    base = bench.baseline(pts[0])
+    assert base.status == "ok" and base.speedup == pytest.approx(1.0)
+    calls = reg.get("torch").calls
+    assert bench.baseline(pts[0]) is base and reg.get("torch").calls == calls  # reused
+
+
+def test_large_problem_groups_are_chunked(world, monkeypatch):
+    from harness.measure import runner
+
+    clock, reg = world
+    monkeypatch.setattr(runner, "MAX_GROUP", 2)
+    pts = [point("fast", rate=r) for r in (0.25, 0.5, 0.75)] + [point("half")]
+    ms = Bench(Settings(), device="cpu", clock=clock).measure_many(pts)
+    assert [round(m.speedup, 6) for m in ms] == [4.0, 4.0, 4.0, 2.0]
+    assert [m.flops for m in ms[:3]] == [2 * n * 4 for n in (384, 256, 128)]
+
+
+def test_conversions_and_baseline_are_cached_between_calls(world):
+    clock, reg = world
+    bench = Bench(Settings(), device="cpu", clock=clock)
+    a = bench.measure(point())
+    b = bench.measure(point())
+    assert reg.get("fast").prepared == 1 and reg.get("torch").prepared == 1
+    assert a.counters["timer.setup_s"] > 0 and b.counters["timer.setup_s"] == 0.0
+    assert b.speedup == pytest.approx(4.0)  # the dense baseline is timed again, interleaved
+
+
+def test_invalid_result_gets_no_speedup(world):
+    clock, _ = world
+    m = Bench(Settings(), device="cpu", clock=clock).measure(point("wrong"))
+    assert m.status == "invalid" and m.speedup is None and m.rel_error > 1e-4
+    assert "tolerance" in m.reason
+
+
+def test_backend_exception_is_an_error_and_the_run_goes_on(world):
+    clock, _ = world
+    ms = Bench(Settings(), device="cpu", clock=clock).measure_many([point("boom"), point()])
+    assert ms[0].status == "error" and "exploded" in ms[0].reason and "\n" not in ms[0].reason
+    assert ms[1].status == "ok"
+
+
+def test_unsupported_format_or_backend_is_a_reason(world):
+    clock, reg = world
+    bench = Bench(Settings(), device="cpu", clock=clock)
+    m = bench.measure(point("fast", fmt="bsr"))
+    assert m.status == "unsupported" and "bsr" in m.reason
+    m = bench.measure(replace(point(), dtype="float64", device="cuda"))
+    assert m.status == "unsupported"
+    m = bench.measure(point("no_such_backend"))
+    assert m.status == "error" and "no_such_backend" in m.reason
+
+
+def test_dense_point_is_its_own_baseline(world):
+    clock, _ = world
+    p = point().baseline()
+    m = Bench(Settings(), device="cpu", clock=clock).measure(p)
+    assert m.status == "ok" and m.speedup == pytest.approx(1.0) and m.flops == 2 * 16 * 32 * 4
+
+
+def test_cpu_counter_values_are_recorded(world):
+    clock, _ = world
+    m = Bench(Settings(), device="cpu", clock=clock, counters=("cpu", "nvml")).measure(point())
+    assert m.counters["cpu.peak_rss_mb"] > 0
+    assert str(m.counters["nvml.available"]).startswith("unavailable")
+    assert m.throttled is False
+
+
+def test_problem_is_seeded_and_device_independent():
+    from harness.measure.problem import make_problem, prune
+
+    p = point()
+    a, b = make_problem(p), make_problem(p)
+    assert torch.equal(a.weight, b.weight) and torch.equal(a.x, b.x)
+    h = make_problem(replace(p, dtype="float16"))
+    assert torch.equal(h.weight, a.weight.half())
+    pr = prune(a, p.prune)
+    assert pr.nnz == 16 * 32 // 2 and pr.reference.dtype == torch.float64
+    assert torch.equal(pr.weight, a.weight * pr.mask)
+
+
+def test_real_torch_dense_on_cpu(monkeypatch):
+    """The real dense backend measured briefly (no speed asserted)."""
+    from harness.measure import roofline
+
+    monkeypatch.setattr(roofline, "_peaks", {})
+    monkeypatch.setattr(roofline, "measure_peak", lambda device: 1e10)  # a real copy is slow
+    threads = torch.get_num_threads()
+    try:
+        s = Settings(warmup=1, min_samples=3, rounds=3, max_time_s=0.5)
+        m = Bench(s, device="cpu", threads=1).measure(point("torch", "dense", rate=0.0))
+    finally:
+        torch.set_num_threads(threads)
+    assert m.status == "ok" and m.verified and m.stats.median > 0 and m.bandwidth_gbs > 0
+    assert m.peak_fraction == pytest.approx(m.bandwidth_gbs * 1e9 / 1e10)
