@@ -1,0 +1,196 @@
+"""The training stage of `tune`: accuracy of each candidate pruning configuration.
+
+The kernel stage measures speed per Point; accuracy depends only on the pruning configuration
+(pattern, group size, rate, aggregation), not on the format or backend, so candidates with the
+same PruneSpec are trained once. The records returned here are stored by the tune command and
+joined with the kernel-stage speedups to form the accuracy-vs-speed front.
+
+`spec` is any object with TrainSpec's attributes (model, dataset, data_path, schedule,
+pretrain_epochs, finetune_epochs, batch_size, lr, optimizer, candidates, budget_s, options).
+Schedule options also read here: skip_first / skip_last (layers left dense), from_scratch
+(group_lasso only, default True: lym trains with the penalty from the first step).
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, replace
+from typing import Any
+
+from harness.core.errors import UnsupportedError
+from harness.core.point import PruneSpec
+
+Progress = Callable[[int, int, dict], None]
+_STAGE_KEYS = ("skip_first", "skip_last", "from_scratch")
+
+
+def _prune_spec(candidate: Any) -> PruneSpec:
+    if isinstance(candidate, PruneSpec):
+        return candidate
+    prune = getattr(candidate, "prune", None)
+    if isinstance(prune, PruneSpec):
+        return prune
+    if isinstance(candidate, dict):
+        d = dict(candidate.get("prune", candidate))
+        for k in ("block", "nm"):
+            if k in d:
+                d[k] = tuple(d[k])
+        fields = PruneSpec.__dataclass_fields__
+        return PruneSpec(**{k: v for k, v in d.items() if k in fields})
+    raise TypeError(f"candidate {candidate!r} is neither a Point, a PruneSpec nor a dict")
+
+
+def _prune_dict(p: PruneSpec) -> dict:
+    d = asdict(p)
+    d["block"], d["nm"] = list(p.block), list(p.nm)
+    return d
+
+
+def _options(spec: Any) -> dict:
+    return dict(getattr(spec, "options", None) or {})
+
+
+def _prune_kw(opts: dict) -> dict:
+    return {"skip_first": bool(opts.get("skip_first", False)),
+            "skip_last": bool(opts.get("skip_last", False))}
+
+
+def _base(spec: Any, seed: int) -> dict:
+    return {"model": spec.model, "dataset": spec.dataset, "schedule": spec.schedule, "seed": seed}
+
+
+def prepare(spec: Any, *, device: str = "cpu", seed: int = 0):
+    """(dataset, pre-trained dense model, dense record); the dense model comes from the cache
+    after its first training."""
+    from harness.train.data import load_dataset
+    from harness.train.trainer import config_from_spec, pretrain
+
+    data = load_dataset(spec.dataset, data_path=getattr(spec, "data_path", None), seed=seed)
+    cfg = config_from_spec(spec, epochs=int(spec.pretrain_epochs), seed=seed)
+    dense, rec = pretrain(spec.model, data, cfg, device=device)
+    return data, dense, dict(_base(spec, seed), kind="dense", status="ok", prune=None, **rec)
+
+
+def _start_model(spec: Any, dense, data, seed: int, opts: dict):
+    from harness.train.models import build_model
+
+    if spec.schedule == "group_lasso" and opts.get("from_scratch", True):
+        return build_model(spec.model, data.in_shape, data.n_classes, seed)
+    return copy.deepcopy(dense)
+
+
+def train_candidates(spec: Any, candidates: Sequence[Any], *, device: str = "cpu",
+                     budget_s: float | None = None, seed: int = 0,
+                     progress: Progress | None = None) -> list[dict]:
+    """Train every candidate's pruning configuration; returns the dense record first, then one
+    record per candidate, in order: kind, status ('ok' | 'unsupported: …' | 'skipped: …'),
+    accuracy, loss, val_accuracy, sparsity, epochs, time_s, prune (dict), point / point_key when
+    the candidate is a Point, plus model, dataset, schedule, seed.
+
+    budget_s (default spec.budget_s; None = unlimited) bounds the fine-tuning wall time: each
+    configuration gets an equal share of what is left, checked between epochs; configurations
+    reached with no budget left are recorded as skipped.
+    """
+    from harness.train.schedules import SCHEDULES
+    from harness.train.trainer import config_from_spec
+
+    schedule = SCHEDULES.get(spec.schedule)
+    opts = _options(spec)
+    sched_opts = {k: v for k, v in opts.items() if k not in _STAGE_KEYS}
+    data, dense, dense_rec = prepare(spec, device=device, seed=seed)
+    cfg = config_from_spec(spec, epochs=int(spec.finetune_epochs), seed=seed)
+    budget = budget_s if budget_s is not None else getattr(spec, "budget_s", None)
+    t_start = time.perf_counter()
+    specs = [_prune_spec(c) for c in candidates]
+    unique = list(dict.fromkeys(specs))
+    done: dict[PruneSpec, dict] = {}
+    records = [dense_rec]
+    for i, (cand, prune) in enumerate(zip(candidates, specs, strict=True)):
+        if prune not in done:
+            deadline = None
+            if budget is not None:
+                left = budget - (time.perf_counter() - t_start)
+                deadline = time.perf_counter() + left / max(1, len(unique) - len(done))
+            done[prune] = _train_one(schedule, spec, dense, data, prune, cfg, sched_opts, opts,
+                                     device, seed, deadline, skip=budget is not None and left <= 0)
+        rec = dict(_base(spec, seed), kind="candidate", prune=_prune_dict(prune), **done[prune])
+        if hasattr(cand, "key") and hasattr(cand, "as_dict"):
+            rec["point"], rec["point_key"] = cand.as_dict(), cand.key()
+        records.append(rec)
+        if progress is not None:
+            progress(i + 1, len(specs), rec)
+    return records
+
+
+def _train_one(schedule, spec, dense, data, prune, cfg, sched_opts, opts, device, seed,
+               deadline, *, skip: bool) -> dict:
+    empty = {"accuracy": None, "loss": None, "val_accuracy": None, "sparsity": None,
+             "epochs": 0, "time_s": 0.0}
+    if skip:
+        return dict(empty, status="skipped: training budget exhausted")
+    model = _start_model(spec, dense, data, seed, opts)
+    if spec.schedule == "group_lasso" and opts.get("from_scratch", True):
+        cfg = replace(cfg, epochs=cfg.epochs + int(spec.pretrain_epochs))
+    try:
+        res = schedule(model, data, prune, cfg, options=sched_opts, device=device,
+                       deadline=deadline, prune_kw=_prune_kw(opts))
+    except UnsupportedError as err:
+        return dict(empty, status=f"unsupported: {err}")
+    return dict(res.as_record(), status="ok")
+
+
+def objective_for_optuna(spec: Any, *, device: str = "cpu", seed: int = 0,
+                         patterns: Sequence[str] = ("row_group",),
+                         group_sizes: Sequence[int] = (1, 2, 4, 8, 16, 32, 64),
+                         rate_range: tuple[float, float] = (0.5, 0.95)) -> Callable[[Any], float]:
+    """A single-objective Optuna objective: suggests pattern / group_size / rate, fine-tunes the
+    cached dense model with spec.schedule and returns the validation accuracy (maximise).
+
+    After every epoch it calls trial.report(val_accuracy, step) and raises optuna.TrialPruned
+    when trial.should_prune(), so a pruner stops hopeless trials early. Test accuracy, loss and
+    achieved sparsity are stored as trial user attributes.
+    """
+    from harness.train.schedules import SCHEDULES
+    from harness.train.trainer import config_from_spec
+
+    schedule = SCHEDULES.get(spec.schedule)
+    opts = _options(spec)
+    sched_opts = {k: v for k, v in opts.items() if k not in _STAGE_KEYS}
+    cache: dict[str, Any] = {}
+
+    def objective(trial) -> float:
+        import optuna
+
+        if not cache:
+            cache["data"], cache["dense"], _ = prepare(spec, device=device, seed=seed)
+        data = cache["data"]
+        pattern = (trial.suggest_categorical("pattern", list(patterns)) if len(patterns) > 1
+                   else patterns[0])
+        group = trial.suggest_categorical("group_size", list(group_sizes)) \
+            if pattern == "row_group" else 1
+        rate = trial.suggest_float("rate", *rate_range)
+        prune = PruneSpec(pattern=pattern, rate=rate, group_size=int(group), seed=seed)
+        cfg = config_from_spec(spec, epochs=int(spec.finetune_epochs), seed=seed)
+        step = {"n": 0}
+
+        def on_epoch(epoch: int, model, row: dict) -> bool:
+            step["n"] += 1
+            trial.report(row["val_accuracy"], step["n"])
+            if trial.should_prune():
+                raise optuna.TrialPruned(f"pruned after epoch {step['n']}")
+            return False
+
+        model = _start_model(spec, cache["dense"], data, seed, opts)
+        try:
+            res = schedule(model, data, prune, cfg, options=sched_opts, device=device,
+                           on_epoch=on_epoch, prune_kw=_prune_kw(opts))
+        except UnsupportedError as err:
+            trial.set_user_attr("status", f"unsupported: {err}")
+            raise optuna.TrialPruned(str(err)) from None
+        for k in ("accuracy", "loss", "sparsity", "epochs", "time_s"):
+            trial.set_user_attr(k, getattr(res, k))
+        return res.val_accuracy
+
+    return objective

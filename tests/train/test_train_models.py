@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from harness.core.registry import UnknownName
+from harness.train.models import FC_HIDDEN, MODELS, build_model
+
+
+@pytest.mark.parametrize("name", ["fc", "lenet300", "cnn"])
+@pytest.mark.parametrize("shape", [(1, 8, 8), (1, 28, 28)])
+def test_models_map_images_to_logits(name, shape):
+    model = build_model(name, shape, 10, seed=0)
+    assert model(torch.zeros(3, *shape)).shape == (3, 10)
+
+
+def test_fc_has_hartenstein_table2_widths():
+    model = build_model("fc", (1, 28, 28), 10)
+    linears = [m for m in model if isinstance(m, nn.Linear)]
+    assert [m.in_features for m in linears] == [784, *FC_HIDDEN]
+    assert [m.out_features for m in linears] == [*FC_HIDDEN, 10]
+    assert sum(isinstance(m, nn.ReLU) for m in model) == len(FC_HIDDEN)
+
+
+def test_build_is_seeded_and_leaves_global_rng_alone():
+    torch.manual_seed(123)
+    before = torch.rand(1)
+    torch.manual_seed(123)
+    a = build_model("lenet300", (16,), 4, seed=1)
+    after = torch.rand(1)
+    b = build_model("lenet300", (16,), 4, seed=1)
+    c = build_model("lenet300", (16,), 4, seed=2)
+    assert torch.equal(before, after)
+    assert torch.equal(a[1].weight, b[1].weight)
+    assert not torch.equal(a[1].weight, c[1].weight)
+
+
+def test_unknown_model_lists_valid_names():
+    with pytest.raises(UnknownName, match="cnn, fc, lenet300"):
+        build_model("resnet", (1, 8, 8), 10)
+    assert MODELS.names() == ["cnn", "fc", "lenet300"]

@@ -1,0 +1,174 @@
+from __future__ import annotations
+
+import copy
+import math
+
+import pytest
+import torch
+
+from harness.core.point import PruneSpec
+from harness.pruning.base import prune_mask
+from harness.pruning.projections import project
+from harness.train import trainer
+from harness.train.models import build_model, mlp
+from harness.train.reconfigure import reconfigure
+from harness.train.schedules import SCHEDULES
+from harness.train.schedules.admm import u_step, z_step
+from harness.train.schedules.gradual import gradual_sparsity
+from harness.train.schedules.group_lasso import group_lasso_term, lambda_for_ratio
+from harness.train.schedules.iterative import iterative_rates
+from harness.train.trainer import TrainConfig, pretrain, train
+
+CFG = TrainConfig(epochs=2, batch_size=64, lr=0.05)
+OPTIONS = {"admm": {"iters": 2}, "gradual": {"every": 2}, "group_lasso": {"interval": 1,
+                                                                          "final_epochs": 1}}
+
+
+@pytest.fixture
+def dense(tiny_data):
+    model = build_model("lenet300", tiny_data.in_shape, tiny_data.n_classes, seed=0)
+    train(model, tiny_data, TrainConfig(epochs=2, batch_size=64, lr=0.05))
+    return model
+
+
+@pytest.mark.parametrize("name", SCHEDULES.names())
+def test_pruned_weights_stay_exactly_zero(name, dense, tiny_data):
+    spec = PruneSpec(pattern="row_group", rate=0.8, group_size=4)
+    res = SCHEDULES.get(name)(copy.deepcopy(dense), tiny_data, spec, CFG,
+                              options=OPTIONS.get(name, {}))
+    assert res.masks
+    params = trainer.resolve_params(res.model, res.masks)
+    for n, mask in res.masks.items():
+        assert torch.all(params[n][~mask] == 0), n
+        assert not torch.any(torch.signbit(params[n][~mask])), "no -0.0 left"
+    assert 0.0 <= res.accuracy <= 1.0 and res.epochs >= 1
+    rec = res.as_record()
+    assert {"accuracy", "loss", "sparsity", "epochs", "time_s"} <= set(rec)
+
+
+def test_masks_hold_after_every_optimiser_step(dense, tiny_data):
+    masks = {"1": torch.rand_like(dense[1].weight) > 0.5}
+    seen = []
+
+    def on_step(step, model):
+        seen.append(bool(torch.all(model[1].weight[~masks["1"]] == 0)))
+
+    train(dense, tiny_data, TrainConfig(epochs=1, batch_size=64, optimizer="adam", lr=1e-2),
+          masks=masks, on_step=on_step)
+    assert seen and all(seen)
+
+
+def test_oneshot_reaches_the_exact_rate(dense, tiny_data):
+    spec = PruneSpec(pattern="unstructured", rate=0.9)
+    res = SCHEDULES.get("oneshot")(dense, tiny_data, spec, CFG)
+    for n, mask in res.masks.items():
+        assert int((~mask).sum()) == round(0.9 * mask.numel()), n
+    total = sum(m.numel() for m in res.masks.values())
+    removed = sum(round(0.9 * m.numel()) for m in res.masks.values())
+    assert res.sparsity == pytest.approx(removed / total, abs=1e-12)
+
+
+def test_iterative_rates_and_exact_target(dense, tiny_data):
+    assert iterative_rates(0.9, 0.5) == pytest.approx([0.5, 0.75, 0.875, 0.9])
+    assert iterative_rates(0.75, 0.5) == pytest.approx([0.5, 0.75])
+    spec = PruneSpec(pattern="row_group", rate=0.9, group_size=2)
+    res = SCHEDULES.get("iterative")(dense, tiny_data, spec, CFG, options={"step_epochs": 1})
+    assert res.epochs == 4
+    for n, mask in res.masks.items():
+        groups = mask.shape[0] * math.ceil(mask.shape[1] / 2)
+        removed_groups = int((~mask).sum()) // 2  # widths here are even
+        assert removed_groups == round(0.9 * groups), n
+
+
+def test_gradual_cubic_formula():
+    assert gradual_sparsity(0, 0.0, 0.9, 100) == 0.0
+    assert gradual_sparsity(100, 0.0, 0.9, 100) == 0.9
+    assert gradual_sparsity(500, 0.0, 0.9, 100) == 0.9
+    assert gradual_sparsity(50, 0.1, 0.9, 100) == pytest.approx(0.9 + (0.1 - 0.9) * 0.5 ** 3)
+    seq = [gradual_sparsity(t, 0.0, 0.8, 40) for t in range(41)]
+    assert all(b >= a for a, b in zip(seq, seq[1:], strict=False))
+    # the rise is fastest at the start (Zhu & Gupta): first step gains more than the last
+    assert seq[1] - seq[0] > seq[40] - seq[39]
+
+
+def test_gradual_schedule_lands_on_target(dense, tiny_data):
+    spec = PruneSpec(pattern="unstructured", rate=0.7)
+    res = SCHEDULES.get("gradual")(dense, tiny_data, spec, CFG, options={"every": 1})
+    for mask in res.masks.values():
+        assert int((~mask).sum()) == round(0.7 * mask.numel())
+
+
+def test_admm_z_step_is_the_projection_and_u_update():
+    lin = torch.nn.Sequential(torch.nn.Linear(16, 8))
+    spec = PruneSpec(pattern="row_group", rate=0.5, group_size=4)
+    w0 = lin[0].weight.detach().clone()
+    u = {"0": torch.randn(8, 16) * 0.1}
+    z, masks = z_step(lin, u, spec)
+    x = w0 + u["0"]
+    assert torch.equal(z["0"], project(x, "row_group", 16, group_size=4))  # 32 groups, keep 16
+    assert int((~masks["0"]).sum()) == 16 * 4
+    assert torch.equal(z["0"], x * masks["0"])
+    assert torch.equal(lin[0].weight, w0), "z_step must leave W untouched"
+    # the projection is Euclidean: no other mask of the same structure and rate is closer
+    other = prune_mask(torch.rand(8, 16), spec)
+    assert (x - z["0"]).norm() <= (x - x * other).norm() + 1e-6
+    new_u = u_step(u, {"0": w0}, z)
+    assert torch.allclose(new_u["0"], u["0"] + w0 - z["0"])
+
+
+def test_group_lasso_lambda_gives_the_ratio(tiny_data):
+    lam = lambda_for_ratio(2.0, 50.0, 0.2)
+    assert lam * 50.0 / (2.0 + lam * 50.0) == pytest.approx(0.2)
+    model = build_model("lenet300", tiny_data.in_shape, tiny_data.n_classes, seed=0)
+    w = [m.weight.detach() for m in model if isinstance(m, torch.nn.Linear)]
+    expect = sum(x.norm(dim=0).sum() + x.norm(dim=1).sum() for x in w[:-1]) + w[-1].norm(dim=0).sum()
+    assert float(group_lasso_term(model).detach()) == pytest.approx(float(expect), rel=1e-5)
+    res = SCHEDULES.get("group_lasso")(model, tiny_data, PruneSpec(), CFG,
+                                       options={"ratio": 0.25, "interval": 1})
+    assert res.extra["penalty_ratio0"] == pytest.approx(0.25)
+
+
+def test_reconfiguration_builds_smaller_model_with_same_function():
+    torch.manual_seed(0)
+    model = mlp(10, (12, 9), 3)
+    lin1, lin2, lin3 = model[1], model[3], model[5]
+    with torch.no_grad():
+        lin1.weight[[0, 5]] = 0  # incoming zero: constant relu(b) folded into the next bias
+        lin1.bias[0] = 0.7
+        lin2.weight[:, [3, 7]] = 0  # outgoing zero: unused
+        lin2.weight[2] = 0
+        lin3.weight[:, 4] = 0
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    model(torch.randn(4, 10)).sum().backward()
+    opt.step()
+    with torch.no_grad():  # undo the step on the zeroed groups to keep them zero
+        lin1.weight[[0, 5]] = 0
+        lin2.weight[:, [3, 7]] = 0
+        lin2.weight[2] = 0
+        lin3.weight[:, 4] = 0
+    small, new_opt, widths = reconfigure(model, opt)
+    assert widths == [8, 7]
+    assert isinstance(small, torch.nn.Sequential) and small[1].weight.shape == (8, 10)
+    x = torch.randn(32, 10)
+    assert torch.allclose(small(x), model(x), atol=1e-6)
+    buf = new_opt.state[small[1].weight]["momentum_buffer"]
+    assert buf.shape == small[1].weight.shape
+
+
+def test_pretrain_is_cached(tiny_data, monkeypatch):
+    cfg = TrainConfig(epochs=1, batch_size=64, lr=0.05)
+    m1, r1 = pretrain("lenet300", tiny_data, cfg)
+    assert r1["cached"] is False
+
+    def boom(*a, **k):
+        raise AssertionError("second call must not train")
+
+    real_train = trainer.train
+    monkeypatch.setattr(trainer, "train", boom)
+    m2, r2 = pretrain("lenet300", tiny_data, cfg)
+    assert r2["cached"] is True and r2["accuracy"] == r1["accuracy"]
+    for a, b in zip(m1.state_dict().values(), m2.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+    monkeypatch.setattr(trainer, "train", real_train)
+    _, r3 = pretrain("lenet300", tiny_data, TrainConfig(epochs=1, batch_size=64, lr=0.01))
+    assert r3["cached"] is False, "another lr is another cache entry"
