@@ -1,0 +1,46 @@
+"""`harness tune SUITE`: search the suite's space with Optuna, measure, train, report."""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "search a suite's space with Optuna, measure, train, report"
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
+    return value
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("suite", help="suite YAML file, e.g. suites/fc.yaml")
+    p.add_argument("--tuner", help="tuner profile YAML (default: the suite's `tuner:`)")
+    p.add_argument("--trials", type=_positive_int,
+                   help="trials for this process (default: the tuner profile's budget)")
+    p.add_argument("--timeout", type=float, dest="timeout_s", help="stop after S seconds")
+    p.add_argument("--storage", help="database URL (default: $HARNESS_STORAGE or "
+                   "sqlite:///runs/harness.db); postgresql+psycopg://… for many workers")
+    p.add_argument("--study", help="study name (default: <suite>-<device>); several processes "
+                   "with the same --study and --storage cooperate")
+    p.add_argument("--workers", type=_positive_int, default=1,
+                   help="start K local worker processes sharing the study")
+    p.add_argument("--device", help="auto, cpu, cuda or cuda:N (default: the suite's)")
+    p.add_argument("--fresh", action="store_true",
+                   help="new study; measure every point again instead of reusing stored results")
+    p.add_argument("-o", "--report-dir", help="report folder (default: reports/<suite name>)")
+    p.add_argument("--no-post", action="store_true",
+                   help="search only: no front table, training stage or report (for workers)")
+    p.add_argument("--quiet", action="store_true", help="no per-trial progress lines")
+
+
+def run(args: argparse.Namespace) -> int:
+    from harness.tune.run import TuneOptions, tune
+
+    device = None if args.device in (None, "auto") else args.device
+    result = tune(TuneOptions(
+        suite=args.suite, tuner=args.tuner, trials=args.trials, timeout_s=args.timeout_s,
+        storage=args.storage, study=args.study, workers=args.workers, device=device,
+        fresh=args.fresh, report_dir=args.report_dir, post=not args.no_post, quiet=args.quiet))
+    return 130 if result.stopped else 0

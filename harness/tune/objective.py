@@ -1,0 +1,122 @@
+"""The Optuna objective of the kernel stage: one trial = one Point, measured or reused.
+
+A trial's outcome:
+  COMPLETE  a verified measurement: objective values from the objective registry;
+  PRUNED    the point is rejected before any work (a suite constraint, an unsupported
+            combination) — the reason is in the trial's user attribute "reason";
+  FAIL      the measurement ran but gave no usable value (invalid output, an error, a missing
+            objective such as energy without NVML) — reason recorded, the study goes on.
+Every trial that reached the store links to it by the user attribute "measurement_id".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from harness.core.measurement import Measurement
+from harness.core.point import Point
+from harness.tune.objectives import objective_values
+from harness.tune.samplers import INFEASIBLE_ATTR
+
+
+class TrialFailed(Exception):
+    """Raised for a measured-but-unusable trial; Optuna records it as FAIL and goes on."""
+
+
+@dataclass
+class TrialContext:
+    space: Any  # harness.config.space.Space
+    dtypes: tuple[str, ...]
+    device: str
+    seed: int
+    objectives: list[str]
+    context_key: str
+    run_id: int
+    store: Any  # harness.store.api.Store
+    measure: Callable[[Point], Measurement]
+    fresh: bool = False
+    on_trial: Callable[[int, Point, Measurement | None, str], None] | None = None
+
+
+def suggest(trial: Any, param: Any) -> Any:
+    if param.kind == "categorical":
+        return trial.suggest_categorical(param.name, list(param.choices))
+    if param.kind == "int":
+        return trial.suggest_int(param.name, int(param.low), int(param.high),
+                                 step=int(param.step or 1), log=param.log)
+    return trial.suggest_float(param.name, param.low, param.high, step=param.step, log=param.log)
+
+
+def search_grid(space: Any, dtypes: tuple[str, ...]) -> dict[str, list[Any]]:
+    """The categorical grid GridSampler needs (float ranges need a step)."""
+    grid: dict[str, list[Any]] = {}
+    for p in space.params():
+        if p.kind == "categorical":
+            grid[p.name] = list(p.choices)
+        elif p.step is not None:
+            n = int(round((p.high - p.low) / p.step)) + 1
+            grid[p.name] = [round(p.low + i * p.step, 12) for i in range(n)]
+        else:
+            raise ValueError(f"grid search needs a step for {p.name}")
+    if len(dtypes) > 1:
+        grid["dtype"] = list(dtypes)
+    return grid
+
+
+def point_of(trial: Any, ctx: TrialContext) -> Point:
+    params = {p.name: suggest(trial, p) for p in ctx.space.params()}
+    dtype = trial.suggest_categorical("dtype", list(ctx.dtypes)) if len(ctx.dtypes) > 1 \
+        else ctx.dtypes[0]
+    return ctx.space.point(params, device=ctx.device, dtype=dtype, seed=ctx.seed)
+
+
+def make_objective(ctx: TrialContext) -> Callable[[Any], list[float] | float]:
+    import optuna
+
+    def objective(trial: Any) -> list[float] | float:
+        point = point_of(trial, ctx)
+        trial.set_user_attr("point", point.as_dict())
+        trial.set_user_attr("point_key", point.key())
+        trial.set_user_attr("label", point.label())
+
+        reason = ctx.space.violation(point)
+        if reason:
+            trial.set_user_attr(INFEASIBLE_ATTR, True)
+            _finish(ctx, trial, point, None, f"constraint: {reason}")
+            raise optuna.TrialPruned(reason)
+
+        stored = None if ctx.fresh else ctx.store.find_measurement(ctx.context_key, point.key())
+        if stored is not None:
+            m, mid, reused = stored.measurement, stored.id, True
+        else:
+            m = ctx.measure(point)
+            mid, reused = ctx.store.add_measurement(ctx.run_id, m, context_key=ctx.context_key), False
+        trial.set_user_attr("measurement_id", mid)
+        trial.set_user_attr("reused", reused)
+        trial.set_user_attr("status", m.status)
+
+        if m.status == "unsupported":
+            trial.set_user_attr(INFEASIBLE_ATTR, True)
+            _finish(ctx, trial, point, m, f"unsupported: {m.reason}")
+            raise optuna.TrialPruned(m.reason)
+        if m.status != "ok":
+            _finish(ctx, trial, point, m, f"{m.status}: {m.reason}")
+            raise TrialFailed(f"{m.status}: {m.reason}")
+        values, why = objective_values(m, ctx.objectives)
+        if values is None:
+            _finish(ctx, trial, point, m, why)
+            raise TrialFailed(why)
+        _finish(ctx, trial, point, m, "reused" if reused else "")
+        return values if len(values) > 1 else values[0]
+
+    return objective
+
+
+def _finish(ctx: TrialContext, trial: Any, point: Point, m: Measurement | None,
+            note: str) -> None:
+    if note and note != "reused":
+        trial.set_user_attr("reason", note)
+    if ctx.on_trial is not None:
+        ctx.on_trial(trial.number, point, m, note)

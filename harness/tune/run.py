@@ -1,0 +1,223 @@
+"""`tune()`: the main job — search a suite's space, measure each point, report the front.
+
+Flow (one way): suite → study (Optuna, on the store's URL) → trials (objective.py: Point →
+measurement, stored) → Pareto front → training stage (suite `train:`) → HTML report.
+Resume is free: the study is loaded if it exists, and points already measured in the same
+measurement context are reused from the store (`--fresh` starts a new study and measures again).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from harness.core.errors import InputError
+from harness.tune.context import context_key, default_study_name
+from harness.tune.front import FrontRow, format_table, front_rows
+from harness.tune.objective import TrialContext, TrialFailed, make_objective, search_grid
+from harness.tune.objectives import OBJECTIVES
+from harness.tune.progress import TrialProgress
+from harness.tune.samplers import make_sampler
+from harness.tune.signals import StopFlag
+
+
+@dataclass(frozen=True)
+class TuneOptions:
+    suite: str
+    tuner: str | None = None
+    trials: int | None = None  # per process; None: the tuner profile's budget
+    timeout_s: float | None = None
+    storage: str | None = None
+    study: str | None = None
+    workers: int = 1
+    device: str | None = None
+    fresh: bool = False
+    report_dir: str | None = None  # default reports/<suite name>
+    post: bool = True  # front table, training stage, report (workers skip it)
+    quiet: bool = False
+
+
+@dataclass(frozen=True)
+class TuneResult:
+    study: str
+    run_id: int | None
+    trials: int  # trials in the study after this run
+    front: list[FrontRow] = field(default_factory=list)
+    train: list[dict] = field(default_factory=list)
+    report: Path | None = None
+    stopped: bool = False
+
+
+def _say(opts: TuneOptions, text: str) -> None:
+    if not opts.quiet:
+        print(text, file=sys.stderr, flush=True)
+
+
+def _device(opts: TuneOptions, suite: Any) -> str:
+    device = opts.device or suite.resolved_device()
+    if device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise InputError(f"device {device!r} requested but CUDA is not available here "
+                             "(use --device cpu or device: auto)")
+    elif device != "cpu":
+        raise InputError("--device: expected auto, cpu, cuda or cuda:N", value=device)
+    return device
+
+
+def _objectives(suite: Any, profile: Any) -> tuple[list[str], list[str]]:
+    objs = profile.objectives or suite.objectives
+    names = [o.name for o in objs]
+    for n in names:
+        OBJECTIVES.get(n)
+    return names, [o.direction for o in objs]
+
+
+def _study(store: Any, name: str, directions: list[str], sampler: Any) -> Any:
+    import optuna
+
+    storage = store.optuna_storage()
+    try:
+        existing = optuna.load_study(study_name=name, storage=storage)
+    except KeyError:
+        existing = None
+    if existing is not None:
+        have = [d.name.lower() for d in existing.directions]
+        if have != directions:
+            raise InputError(f"study {name!r} exists with directions {have}, the suite asks for "
+                             f"{directions}; use --study NAME or --fresh")
+    return optuna.create_study(storage=storage, study_name=name, directions=directions,
+                               sampler=sampler, load_if_exists=True)
+
+
+def tune(opts: TuneOptions) -> TuneResult:
+    import optuna
+
+    from harness.config.suite import load_suite
+    from harness.config.tuner import load_tuner
+    from harness.store import open_store
+
+    suite = load_suite(opts.suite)
+    profile = load_tuner(opts.tuner) if opts.tuner else suite.tuner
+    device = _device(opts, suite)
+    names, directions = _objectives(suite, profile)
+    study_name = opts.study or default_study_name(suite.name, device)
+    if opts.fresh and not opts.study:
+        study_name += dt.datetime.now(dt.UTC).strftime("-%Y%m%d-%H%M%S")
+    trials = opts.trials if opts.trials is not None else profile.trials
+    timeout = opts.timeout_s if opts.timeout_s is not None else profile.timeout_s
+
+    from harness.tune.feasible import runnable_space
+
+    space, notes = runnable_space(suite.space, device=device, dtypes=suite.dtypes,
+                                  seed=suite.seed)
+    for note in notes:
+        _say(opts, f"harness tune: {note}")
+    suite = replace(suite, space=space)
+
+    store = open_store(opts.storage or profile.storage)
+    try:
+        if opts.workers > 1:
+            from harness.tune.workers import run_workers
+
+            from harness.store.urls import resolve
+
+            grid = search_grid(suite.space, suite.dtypes) if profile.sampler == "grid" else {}
+            _study(store, study_name, directions,  # created once: workers must not race
+                   make_sampler(profile.sampler, profile.options, grid, suite.seed))
+            run_workers(opts, study_name=study_name, trials=trials,
+                        url=resolve(opts.storage or profile.storage))
+            run_id = None
+            stopped = False
+        else:
+            run_id, stopped = _search(opts, suite, profile, store, device, names, directions,
+                                      study_name, trials, timeout)
+        study = optuna.load_study(study_name=study_name, storage=store.optuna_storage())
+        result = TuneResult(study=study_name, run_id=run_id, trials=len(study.trials),
+                            stopped=stopped)
+        if not opts.post:
+            return result
+        return _post(opts, suite, store, study, result, names, directions, device)
+    finally:
+        store.close()
+
+
+def _search(opts: TuneOptions, suite: Any, profile: Any, store: Any, device: str,
+            names: list[str], directions: list[str], study_name: str, trials: int | None,
+            timeout: float | None) -> tuple[int, bool]:
+    import optuna
+
+    from harness.measure.provenance import collect
+    from harness.measure.runner import Bench
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    counters = list(suite.measure.counters)
+    if "energy" in names and "nvml" not in counters:
+        from harness.counters.base import all_counters
+
+        why = all_counters().get("nvml")().available(device)
+        if why:
+            raise InputError(f"objective 'energy' needs the NVML counter: {why}")
+        counters.append("nvml")
+    grid = search_grid(suite.space, suite.dtypes) if profile.sampler == "grid" else {}
+    sampler = make_sampler(profile.sampler, profile.options, grid, suite.seed,
+                           source=profile.path)
+    study = _study(store, study_name, directions, sampler)
+    provenance = collect(device, suite.threads, suite.seed)
+    ctx_key = context_key(suite.measure, device, provenance)
+    config = {"suite": suite.path, "tuner": profile.name, "sampler": profile.sampler,
+              "objectives": names, "directions": directions, "trials": trials,
+              "device": device, "fresh": opts.fresh}
+    run_id = store.begin_run("tune", suite.name, config=config, provenance=provenance,
+                             study=study_name, context_key=ctx_key)
+    bench = Bench(suite.measure, device=device, threads=suite.threads, counters=counters,
+                  store=store)
+    progress = TrialProgress(trials, quiet=opts.quiet)
+    ctx = TrialContext(space=suite.space, dtypes=suite.dtypes, device=device, seed=suite.seed,
+                       objectives=names, context_key=ctx_key, run_id=run_id, store=store,
+                       measure=bench.measure, fresh=opts.fresh, on_trial=progress)
+    _say(opts, f"harness tune: study {study_name!r} on {device} ({profile.sampler}, "
+               f"{trials if trials is not None else 'all'} trials), store {store.url_redacted}")
+    status = "failed"
+    with StopFlag() as stop:
+        try:
+            study.optimize(make_objective(ctx), n_trials=trials, timeout=timeout,
+                           catch=(TrialFailed,), callbacks=[stop.callback])
+            status = "interrupted" if stop.requested else "finished"
+        except KeyboardInterrupt:
+            status = "interrupted"
+            raise
+        finally:
+            store.end_run(run_id, status)
+    return run_id, stop.requested
+
+
+def _post(opts: TuneOptions, suite: Any, store: Any, study: Any, result: TuneResult,
+          names: list[str], directions: list[str], device: str) -> TuneResult:
+    front = front_rows(study, directions)
+    print(format_table(front, names))
+    train_records: list[dict] = []
+    if suite.train is not None and front and result.run_id is not None:
+        from harness.tune.train_stage import run_training
+
+        train_records = run_training(suite, store, result.run_id, front, device=device,
+                                     say=lambda s: _say(opts, s))
+    report = _report(opts, suite, store, result.study)
+    if report is not None:
+        print(f"report: {report}")
+    return TuneResult(study=result.study, run_id=result.run_id, trials=result.trials,
+                      front=front, train=train_records, report=report, stopped=result.stopped)
+
+
+def _report(opts: TuneOptions, suite: Any, store: Any, study: str) -> Path | None:
+    from harness.report.data import from_store
+    from harness.report.html import write
+
+    out = Path(opts.report_dir or Path("reports") / suite.name)
+    data = from_store(store, study=study, title=f"harness tune: {suite.name} ({study})")
+    return write(data, out)
+

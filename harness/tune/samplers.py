@@ -1,0 +1,62 @@
+"""Sampler registry: a tuner profile's `sampler` name → an Optuna sampler.
+
+Each factory takes the profile's `options` mapping (passed to the Optuna constructor as keyword
+arguments; an explicit `seed` option wins over the suite's seed), the grid of the search space (needed by GridSampler only) and the seed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from harness.core.errors import InputError
+from harness.core.registry import Registry
+
+# Samplers that learn to avoid infeasible regions: a trial pruned before measuring (a suite
+# constraint or an unsupported combination) reports constraint value 1 (> 0 = infeasible).
+_CONSTRAINED = {"tpe", "nsga2", "gp"}
+INFEASIBLE_ATTR = "infeasible"
+
+
+def constraints(trial: Any) -> tuple[float]:
+    return (1.0 if trial.user_attrs.get(INFEASIBLE_ATTR) else 0.0,)
+
+
+Factory = Callable[[Mapping[str, Any], Mapping[str, Sequence[Any]], int | None], Any]
+SAMPLERS: Registry[Factory] = Registry("sampler")
+
+
+def _simple(class_name: str, constrained: bool = False) -> Factory:
+    def make(options: Mapping[str, Any], grid: Mapping[str, Sequence[Any]], seed: int | None):
+        import optuna
+
+        kwargs = {"seed": seed, **dict(options)}
+        if constrained:
+            kwargs.setdefault("constraints_func", constraints)
+        return getattr(optuna.samplers, class_name)(**kwargs)
+
+    return make
+
+
+for _name, _cls in {"tpe": "TPESampler", "nsga2": "NSGAIISampler", "gp": "GPSampler",
+                    "random": "RandomSampler", "qmc": "QMCSampler"}.items():
+    SAMPLERS.register(_name, _simple(_cls, constrained=_name in _CONSTRAINED))
+
+
+@SAMPLERS.register("grid")
+def _grid(options: Mapping[str, Any], grid: Mapping[str, Sequence[Any]], seed: int | None):
+    import optuna
+
+    return optuna.samplers.GridSampler({k: list(v) for k, v in grid.items()},
+                                       **{"seed": seed, **dict(options)})
+
+
+def make_sampler(name: str, options: Mapping[str, Any], grid: Mapping[str, Sequence[Any]],
+                 seed: int | None, *, source: str | None = None) -> Any:
+    """Build the sampler; bad options become a one-line InputError naming the profile."""
+    factory = SAMPLERS.get(name)
+    try:
+        return factory(options, grid, seed)
+    except TypeError as exc:
+        raise InputError(f"invalid options for sampler {name!r}: {exc}", file=source,
+                         path="options") from None

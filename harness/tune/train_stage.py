@@ -1,0 +1,96 @@
+"""The training stage of `harness tune`: close the accuracy–speedup front.
+
+The kernel stage's Pareto candidates (format, pattern, group size, rate) are trained as pruned
+models (the suite's `train:` section); each record is joined with its kernel speedup and stored.
+The format and backend do not change accuracy, so candidates that differ only in them are
+trained once and the fastest kernel speedup is attached.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from harness.core.point import Point, PruneSpec
+
+
+def _prune_key(spec: PruneSpec) -> tuple:
+    return (spec.pattern, spec.rate, spec.group_size, spec.block, spec.nm, spec.aggregation)
+
+
+def candidates(front: Sequence[Any], limit: int) -> list[tuple[PruneSpec, float | None, Any]]:
+    """Unique pruning configurations of the front, fastest kernel first, at most `limit`."""
+    best: dict[tuple, tuple[PruneSpec, float | None, Any]] = {}
+    for row in front:
+        if not row.point:
+            continue
+        point = Point.from_dict(row.point)
+        if point.prune.rate == 0.0:
+            continue  # the dense baseline is trained anyway, as the reference
+        speedup = row.values[0] if row.values else None
+        key = _prune_key(point.prune)
+        if key not in best or (speedup or 0) > (best[key][1] or 0):
+            best[key] = (point.prune, speedup, row.measurement_id)
+    ranked = sorted(best.values(), key=lambda c: -(c[1] or 0.0))
+    return ranked[:limit]
+
+
+def run_training(suite: Any, store: Any, run_id: int, front: Sequence[Any], *, device: str,
+                 say: Callable[[str], None]) -> list[dict]:
+    from harness.train.stage import train_candidates
+
+    spec = suite.train
+    chosen = candidates(front, spec.candidates)
+    if not chosen:
+        say("training stage: no pruned candidate on the front")
+        return []
+    say(f"training stage: {len(chosen)} candidate(s), model {spec.model} on {spec.dataset}, "
+        f"schedule {spec.schedule}")
+
+    def progress(i: int, n: int, rec: dict) -> None:
+        say(f"  [{i}/{n}] {describe(flatten(rec))}: {rec.get('status')}, accuracy "
+            f"{_fmt(rec.get('accuracy'))}")
+
+    records = train_candidates(spec, [c[0] for c in chosen], device=device,
+                               budget_s=spec.budget_s, seed=suite.seed, progress=progress)
+    joined = {_prune_key(c[0]): c for c in chosen}
+    out = []
+    for rec in map(flatten, records):
+        if rec["dense"]:
+            rec["speedup"] = 1.0
+        else:
+            match = joined.get(_rec_key(rec))
+            if match is not None:
+                rec["speedup"], rec["measurement_id"] = match[1], match[2]
+        store.add_train_result(run_id, rec)
+        out.append(rec)
+    dense = next((r for r in out if r["dense"]), None)
+    say(f"  dense: accuracy {_fmt(dense and dense.get('accuracy'))}")
+    return out
+
+
+def flatten(rec: dict) -> dict:
+    """The stage's record with the pruning configuration as flat keys (what reports read)."""
+    out = dict(rec)
+    out["dense"] = rec.get("kind") == "dense"
+    prune = rec.get("prune") or {}
+    out.update(pattern=prune.get("pattern"), pruning_rate=prune.get("rate", 0.0),
+               group_size=prune.get("group_size"), aggregation=prune.get("aggregation"),
+               block=prune.get("block"), nm=prune.get("nm"))
+    return out
+
+
+def _rec_key(rec: dict) -> tuple:
+    return (rec.get("pattern"), rec.get("pruning_rate"), rec.get("group_size"),
+            tuple(rec.get("block") or (1, 1)), tuple(rec.get("nm") or (2, 4)),
+            rec.get("aggregation"))
+
+
+def describe(rec: dict) -> str:
+    if rec.get("dense"):
+        return "dense"
+    return f"{rec.get('pattern')} g={rec.get('group_size')} rate={rec.get('pruning_rate')}"
+
+
+def _fmt(v: Any) -> str:
+    return "n/a" if v is None else f"{float(v):.4f}"

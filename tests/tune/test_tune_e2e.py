@@ -1,0 +1,113 @@
+"""`harness tune` end to end on CPU with SQLite: trials, links to measurements, resume, reuse,
+failures recorded, report written."""
+
+from __future__ import annotations
+
+import optuna
+import pytest
+
+from harness.cli.main import main
+from harness.store import open_store
+
+from tune_helpers import TINY, write_suite
+
+
+def _study(url: str, name: str) -> optuna.Study:
+    return optuna.load_study(study_name=name, storage=url)
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    suite = write_suite(tmp_path)
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    return suite, url, tmp_path
+
+
+def test_tune_runs_links_trials_and_writes_report(env):
+    suite, url, tmp = env
+    assert main(["tune", str(suite), "--storage", url, "--quiet", "-o", str(tmp / "rep")]) == 0
+    study = _study(url, "tiny-cpu")
+    assert len(study.trials) == 6
+    store = open_store(url)
+    try:
+        done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+        assert done, "no completed trial"
+        for t in done:
+            stored = store.get_measurement(t.user_attrs["measurement_id"])
+            m = stored.measurement
+            assert m.status == "ok" and m.verified
+            assert m.point.key() == t.user_attrs["point_key"]
+            assert t.values[0] == pytest.approx(m.speedup)
+            assert t.values[1] == pytest.approx(m.point.prune.rate)
+        runs = store.runs(kind="tune")
+        assert [r.status for r in runs] == ["finished"]
+    finally:
+        store.close()
+    html = (tmp / "rep" / "index.html").read_text()
+    assert "Pareto" in html and "tiny" in html
+
+
+def test_rerun_continues_the_study_and_reuses_measurements(env):
+    suite, url, tmp = env
+    assert main(["tune", str(suite), "--storage", url, "--quiet", "-o", str(tmp / "r")]) == 0
+    store = open_store(url)
+    first = len(store.measurements())
+    measured_keys = {sm.measurement.point.key() for sm in store.measurements()}
+    store.close()
+    assert main(["tune", str(suite), "--storage", url, "--quiet", "-o", str(tmp / "r")]) == 0
+    study = _study(url, "tiny-cpu")
+    assert len(study.trials) == 12  # the same study, continued
+    store = open_store(url)
+    try:
+        later = store.measurements()
+        keys = [sm.measurement.point.key() for sm in later]
+        assert len(keys) == len(set(keys)), "a point was measured twice in one context"
+        reused = [t for t in study.trials[6:] if t.user_attrs.get("reused")]
+        for t in reused:
+            assert t.user_attrs["point_key"] in measured_keys | set(keys)
+        # the second run measured only the points the first had not seen
+        assert len(later) - first == len(set(keys) - measured_keys)
+    finally:
+        store.close()
+
+
+def test_fresh_starts_a_new_study_and_measures_again(env):
+    suite, url, tmp = env
+    assert main(["tune", str(suite), "--storage", url, "--quiet", "-o", str(tmp / "r")]) == 0
+    assert main(["tune", str(suite), "--storage", url, "--quiet", "--fresh",
+                 "-o", str(tmp / "r")]) == 0
+    names = [s.study_name for s in optuna.get_all_study_summaries(url)]
+    assert "tiny-cpu" in names and len(names) == 2
+    fresh = _study(url, next(n for n in names if n != "tiny-cpu"))
+    assert not any(t.user_attrs.get("reused") for t in fresh.trials)
+
+
+def test_failed_and_pruned_trials_record_reasons_and_the_study_goes_on(env, tmp_path):
+    # bsr with a 16x16 block on a 64x96 weight is fine, but blocked by a constraint here;
+    # semi_structured cannot run on CPU: unsupported → pruned with the reason
+    text = TINY.replace("format: [csr, coo]", "format: [csr, semi_structured]").replace(
+        "tuner: {sampler: random, trials: 6, options: {seed: 0}}",
+        "tuner: {sampler: random, trials: 8, options: {seed: 1}}\n"
+        "constraints:\n  - exclude: {format: csr, pruning_rate: 0.75}\n")
+    suite = write_suite(tmp_path, text, "mixed.yaml")
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    assert main(["tune", str(suite), "--storage", url, "--quiet", "-o", str(tmp_path / "r")]) == 0
+    study = _study(url, "tiny-cpu")
+    assert len(study.trials) == 8
+    states = {t.state for t in study.trials}
+    assert optuna.trial.TrialState.PRUNED in states
+    for t in study.trials:
+        if t.state == optuna.trial.TrialState.PRUNED:
+            reason = t.user_attrs["reason"]
+            assert reason.startswith(("constraint:", "unsupported:")), reason
+            if t.user_attrs.get("point", {}).get("format") == "semi_structured":
+                assert "unsupported" in reason
+
+
+def test_bad_tuner_profile_is_exit_2_and_stores_nothing(env):
+    suite, url, tmp = env
+    bad = tmp / "bad.yaml"
+    bad.write_text("sampler: annealing\n")
+    assert main(["tune", str(suite), "--storage", url, "--tuner", str(bad)]) == 2
+    assert not (tmp / "h.db").exists()
