@@ -1,0 +1,1 @@
+"""Nightly regression runs: fixed points measured, compared with history, trends detected."""

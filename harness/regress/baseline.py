@@ -1,0 +1,68 @@
+"""Which earlier results a regression run is compared with.
+
+  latest   the newest finished `regress` run of the same suite on the same device and thread
+           count (runs from other machines are skipped, with a note);
+  RUN_ID   that stored run (refused unless --force if its device or threads differ);
+  FILE     a pytest-benchmark JSON file (harness's own export or pytest-benchmark's).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.core.errors import InputError
+from harness.regress import pytest_benchmark
+
+
+@dataclass(frozen=True)
+class Baseline:
+    label: str
+    samples: Mapping[str, list[float]]  # point key → raw samples
+    run_id: int | None = None
+    note: str = ""
+    provenance: Mapping[str, Any] = field(default_factory=dict)
+
+
+def machine(prov: Mapping[str, Any]) -> tuple[Any, Any]:
+    return (prov.get("device_name"), prov.get("threads"))
+
+
+def _from_run(store: Any, run: Any) -> Baseline:
+    samples = {sm.measurement.point.key(): list(sm.measurement.samples_s)
+               for sm in store.measurements(run_id=run.id) if sm.measurement.samples_s}
+    sha = (run.provenance or {}).get("git_sha") or "?"
+    return Baseline(f"run {run.id} ({run.started_at}, {str(sha)[:10]})", samples, run.id,
+                    provenance=run.provenance)
+
+
+def resolve(spec: str, *, store: Any, suite: str, provenance: Mapping[str, Any],
+            force: bool = False) -> Baseline | None:
+    """The baseline for `spec`, or None when there is nothing comparable yet."""
+    if spec == "latest":
+        runs = [r for r in store.runs(kind="regress", suite=suite) if r.status == "finished"]
+        same = [r for r in runs if force or machine(r.provenance) == machine(provenance)]
+        if not same:
+            return None if not runs else Baseline(
+                "", {}, note=f"{len(runs)} earlier run(s) of {suite!r} are from another device "
+                             "or thread count; not compared (use --force or --baseline RUN_ID)")
+        return _from_run(store, max(same, key=lambda r: r.id))
+    if spec.isdigit():
+        runs = {r.id: r for r in store.runs()}
+        run = runs.get(int(spec))
+        if run is None:
+            known = ", ".join(str(i) for i in sorted(runs)[-10:]) or "none"
+            raise InputError(f"--baseline: no run {spec} in the store (latest ids: {known})")
+        if not force and machine(run.provenance) != machine(provenance):
+            raise InputError(
+                f"--baseline: run {spec} ran on {machine(run.provenance)}, this run on "
+                f"{machine(provenance)} (device, threads); not comparable — use --force to "
+                "compare anyway")
+        return _from_run(store, run)
+    path = Path(spec)
+    if not path.exists():
+        raise InputError("--baseline: expected 'latest', a run id or a pytest-benchmark JSON "
+                         "file", value=spec)
+    return Baseline(f"file {path}", pytest_benchmark.read_samples(path))
