@@ -19,6 +19,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--junit", help="write a JUnit XML file (one test case per point)")
     p.add_argument("--json", help="write the comparison as JSON")
     p.add_argument("--device", help="cpu, cuda or cuda:N (default: the suite's)")
+    p.add_argument("--normalize", choices=("auto", "drift", "none"), default="auto",
+                   help="divide out the machine-wide drift shared by all points (auto: on CPU)")
     p.add_argument("--force", action="store_true",
                    help="compare with runs from another device or thread count")
 
@@ -28,5 +30,6 @@ def run(args: argparse.Namespace) -> int:
 
     opts = RegressOptions(suite=args.suite, baseline=args.baseline, threshold=args.threshold,
                           storage=args.storage, junit=args.junit, json=args.json,
-                          force=args.force, device=args.device)
+                          force=args.force, device=args.device,
+                          normalize=args.normalize)
     return main_report(regress(opts), opts)

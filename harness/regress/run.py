@@ -28,6 +28,7 @@ class RegressOptions:
     json: str | None = None
     force: bool = False
     device: str | None = None
+    normalize: str = "auto"  # auto | drift | none (auto: drift on CPU, none on CUDA)
     quiet: bool = False
 
 
@@ -47,6 +48,7 @@ class RegressResult:
     baseline: str
     rows: list[Row] = field(default_factory=list)
     note: str = ""
+    drift: float = 1.0  # machine-wide factor divided out of the current samples (1: none)
 
     @property
     def regressions(self) -> list[Row]:
@@ -93,26 +95,56 @@ def regress(opts: RegressOptions) -> RegressResult:
             status = "finished"
         finally:
             store.end_run(run_id, status)
-        rows = [_row(m, base, opts.threshold) for m in measured]
+        mode = opts.normalize if opts.normalize != "auto" else (
+            "none" if device.startswith("cuda") else "drift")
+        drift = machine_drift(measured, base) if mode == "drift" else 1.0
+        rows = [_row(m, base, opts.threshold, drift) for m in measured]
         note = "" if base is None else base.note
         label = "none (first run on this device)" if base is None or not base.samples else base.label
-        return RegressResult(run_id, label, rows, note)
+        return RegressResult(run_id, label, rows, note, drift)
     finally:
         store.close()
 
 
-def _row(m: Any, base: Baseline | None, threshold: float) -> Row:
-    key = m.point.key()
-    old = None if base is None else base.samples.get(key) or base.samples.get(m.point.label())
-    current = list(m.samples_s)
+def _baseline_samples(m: Any, base: Baseline | None) -> list[float] | None:
+    if base is None:
+        return None
+    return base.samples.get(m.point.key()) or base.samples.get(m.point.label())
+
+
+def machine_drift(measured: list[Any], base: Baseline | None) -> float:
+    """Median over all compared points of median(current)/median(baseline).
+
+    On a shared CPU the whole machine runs faster or slower from one run to the next (seen
+    here: every point 25 % slower in one run of ten with nothing changed). Dividing that common
+    factor out leaves what is specific to a point. The price: a slowdown of *every* point alike
+    cannot be told from machine noise — it is reported as drift, not as a regression.
+    """
+    import statistics
+
+    ratios = []
+    for m in measured:
+        old = _baseline_samples(m, base)
+        if old and m.samples_s:
+            ratios.append(statistics.median(m.samples_s) / statistics.median(old))
+    return statistics.median(ratios) if len(ratios) >= 3 else 1.0
+
+
+def _row(m: Any, base: Baseline | None, threshold: float, drift: float = 1.0) -> Row:
+    old = _baseline_samples(m, base)
+    current = [x / drift for x in m.samples_s]
     verdict = compare(old, current, threshold=threshold) if old and current else None
-    return Row(key, m.point.label(), m.status, verdict, _median(old or []), _median(current))
+    return Row(m.point.key(), m.point.label(), m.status, verdict, _median(old or []),
+               _median(current))
 
 
 def table(result: RegressResult) -> str:
     lines = [f"baseline: {result.baseline}"]
     if result.note:
         lines.append(f"note: {result.note}")
+    if result.drift != 1.0:
+        lines.append(f"machine drift: every point {result.drift:.3f}x the baseline's median; "
+                     "divided out before comparing (--normalize none to keep it)")
     for r in result.rows:
         if r.verdict is None:
             what = r.status if r.status != "ok" else "new point (no baseline)"
@@ -136,6 +168,7 @@ def write_json(result: RegressResult, path: str) -> None:
              "baseline_median_s": r.baseline_median, "current_median_s": r.current_median}
             for r in result.rows]
     Path(path).write_text(json.dumps({"run_id": result.run_id, "baseline": result.baseline,
+                                      "drift": result.drift,
                                       "regressions": len(result.regressions), "points": rows},
                                      indent=1))
 

@@ -12,6 +12,7 @@ import sys
 
 import optuna
 import pytest
+from pg_fixtures import pg_admin_url, pg_url  # noqa: F401  (fixtures, found by name)
 from tune_helpers import TINY, write_suite
 
 from harness.cli.main import main

@@ -1,0 +1,243 @@
+"""The `Store` implementation on SQLAlchemy 2 Core: one URL, SQLite or PostgreSQL.
+
+Every write is one transaction (`engine.begin()`): an interrupted process never leaves a
+half-written run, measurement or training result. The raw URL (it may hold a password) stays
+private; messages and `repr` use `url_redacted`.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+from harness.core.errors import InputError
+from harness.core.measurement import Measurement
+from harness.store import codec, dialects, migrate, schema, urls
+from harness.store import provenance as prov
+from harness.store.api import RunRow, StoredMeasurement
+
+RUN_KINDS = ("bench", "tune", "regress", "train")
+RUN_STATUSES = ("running", "finished", "interrupted", "failed")
+
+# Optuna heartbeat: a trial whose worker stopped beating for grace_period seconds is marked
+# failed (and can be retried), so a killed worker does not leave trials RUNNING forever.
+HEARTBEAT_INTERVAL_S = 60
+GRACE_PERIOD_S = 180
+OPTUNA_ATTEMPTS = 5
+
+
+def _one_line(exc: BaseException, secret: str | None) -> str:
+    line = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""])[0]
+    return line.replace(secret, "***") if secret else line
+
+
+class SqlStore:
+    """Results store on one SQLAlchemy URL (see `harness.store.api.Store`)."""
+
+    def __init__(self, url: str | None = None) -> None:
+        from sqlalchemy.engine import make_url
+
+        self._url = urls.resolve(url)
+        self.url_redacted = urls.redact(self._url)
+        password = make_url(self._url).password
+        try:
+            self._engine: Engine = dialects.create_engine(self._url)
+        except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+            raise InputError(f"storage URL {self.url_redacted}: {_one_line(exc, password)}; "
+                             f"expected {urls.EXPECTED}") from None
+        # Same pool; marks writing transactions (BEGIN IMMEDIATE on SQLite).
+        self._writer = self._engine.execution_options(**{dialects.WRITE: True})
+        self._optuna: Any = None
+        try:
+            self.found_version = migrate.ensure_schema(self._engine, self._writer,
+                                                       self.url_redacted)
+        except DBAPIError as exc:
+            self._engine.dispose()
+            raise InputError(f"cannot open database {self.url_redacted}: "
+                             f"{_one_line(exc, password)}") from None
+        except BaseException:
+            self._engine.dispose()
+            raise
+
+    def __repr__(self) -> str:
+        return f"SqlStore({self.url_redacted!r})"
+
+    def __enter__(self) -> SqlStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- runs ---------------------------------------------------------------------------------
+
+    def begin_run(self, kind: str, suite: str, *, config: Mapping[str, Any],
+                  provenance: Mapping[str, Any], study: str | None = None,
+                  context_key: str | None = None) -> int:
+        if kind not in RUN_KINDS:
+            raise ValueError(f"run kind must be one of {RUN_KINDS}, got {kind!r}")
+        with self._writer.begin() as conn:
+            prov_id = prov.intern(conn, provenance)
+            return conn.execute(schema.runs.insert().values(
+                kind=kind, suite=suite, study=study, context_key=context_key, status="running",
+                started_at=schema.utcnow(), finished_at=None, config=dict(config),
+                provenance_id=prov_id).returning(schema.runs.c.id)).scalar_one()
+
+    def end_run(self, run_id: int, status: str = "finished") -> None:
+        if status not in RUN_STATUSES:
+            raise ValueError(f"run status must be one of {RUN_STATUSES}, got {status!r}")
+        with self._writer.begin() as conn:
+            done = conn.execute(update(schema.runs).where(schema.runs.c.id == run_id)
+                                .values(status=status, finished_at=schema.utcnow()))
+            if done.rowcount != 1:
+                raise KeyError(f"no run with id {run_id}")
+
+    def runs(self, *, kind: str | None = None, suite: str | None = None,
+             study: str | None = None) -> list[RunRow]:
+        t = schema.runs
+        query = select(t).order_by(t.c.id)
+        for column, value in ((t.c.kind, kind), (t.c.suite, suite), (t.c.study, study)):
+            if value is not None:
+                query = query.where(column == value)
+        with self._engine.connect() as conn:
+            rows = conn.execute(query).all()
+            records = prov.load(conn, {r.provenance_id for r in rows if r.provenance_id})
+        return [codec.run_from_row(r, records.get(r.provenance_id)) for r in rows]
+
+    # --- measurements ------------------------------------------------------------------------
+
+    def add_measurement(self, run_id: int, m: Measurement, *,
+                        context_key: str | None = None) -> int:
+        with self._writer.begin() as conn:
+            prov_id = prov.intern(conn, m.provenance)
+            t = schema.measurements
+            # Values as parameters, not in the statement: the compiled INSERT is cached.
+            return conn.execute(t.insert().returning(t.c.id), {
+                "run_id": run_id, "context_key": context_key, "provenance_id": prov_id,
+                "created_at": schema.utcnow(), **codec.measurement_columns(m)}).scalar_one()
+
+    def find_measurement(self, context_key: str, point_key: str) -> StoredMeasurement | None:
+        """The latest measurement of `point_key` stored under `context_key`, whatever its status
+        (the caller decides whether e.g. an `error` is worth measuring again)."""
+        t = schema.measurements
+        query = (select(t).where(t.c.context_key == context_key, t.c.point_key == point_key)
+                 .order_by(t.c.id.desc()).limit(1))
+        found = self._select_measurements(query)
+        return found[0] if found else None
+
+    def get_measurement(self, measurement_id: int) -> StoredMeasurement:
+        t = schema.measurements
+        found = self._select_measurements(select(t).where(t.c.id == measurement_id))
+        if not found:
+            raise KeyError(f"no measurement with id {measurement_id}")
+        return found[0]
+
+    def measurements(self, *, run_id: int | None = None, study: str | None = None,
+                     suite: str | None = None) -> list[StoredMeasurement]:
+        t, r = schema.measurements, schema.runs
+        query = select(t).order_by(t.c.id)
+        if run_id is not None:
+            query = query.where(t.c.run_id == run_id)
+        if study is not None or suite is not None:
+            query = query.join(r, r.c.id == t.c.run_id)
+            if study is not None:
+                query = query.where(r.c.study == study)
+            if suite is not None:
+                query = query.where(r.c.suite == suite)
+        return self._select_measurements(query)
+
+    def _select_measurements(self, query: Any) -> list[StoredMeasurement]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(query).all()
+            records = prov.load(conn, {r.provenance_id for r in rows if r.provenance_id})
+        return [StoredMeasurement(id=r.id, run_id=r.run_id, context_key=r.context_key,
+                                  measurement=codec.measurement_from_row(
+                                      r, records.get(r.provenance_id)))
+                for r in rows]
+
+    # --- device peaks --------------------------------------------------------------------------
+
+    def set_peak(self, device_key: str, bytes_per_s: float, method: str) -> None:
+        with self._writer.begin() as conn:
+            conn.execute(dialects.upsert(conn, schema.device_peaks, ["device_key"], {
+                "device_key": device_key, "bytes_per_s": float(bytes_per_s), "method": method,
+                "measured_at": schema.utcnow()}))
+
+    def get_peak(self, device_key: str) -> float | None:
+        t = schema.device_peaks
+        with self._engine.connect() as conn:
+            return conn.execute(select(t.c.bytes_per_s)
+                                .where(t.c.device_key == device_key)).scalar_one_or_none()
+
+    # --- training results ----------------------------------------------------------------------
+
+    def add_train_result(self, run_id: int, record: Mapping[str, Any]) -> int:
+        with self._writer.begin() as conn:
+            return conn.execute(schema.train_results.insert().values(
+                run_id=run_id, record=dict(record), created_at=schema.utcnow(),
+                **codec.train_columns(record)).returning(schema.train_results.c.id)).scalar_one()
+
+    def train_results(self, *, run_id: int | None = None,
+                      study: str | None = None) -> list[dict[str, Any]]:
+        """Stored records, oldest first, each with its own `id` and `run_id` keys added."""
+        t, r = schema.train_results, schema.runs
+        query = select(t.c.id, t.c.run_id, t.c.record).order_by(t.c.id)
+        if run_id is not None:
+            query = query.where(t.c.run_id == run_id)
+        if study is not None:
+            query = query.join(r, r.c.id == t.c.run_id).where(r.c.study == study)
+        with self._engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [{**row.record, "id": row.id, "run_id": row.run_id} for row in rows]
+
+    # --- misc ----------------------------------------------------------------------------------
+
+    def count(self, table: str) -> int:
+        """Rows in one of the store's tables (diagnostics and tests)."""
+        t = schema.metadata.tables[table]
+        with self._engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(t)).scalar_one()
+
+    def optuna_storage(self) -> Any:
+        """Optuna's RDBStorage on the same URL (created once per store; Optuna imported lazily).
+
+        Several processes opening a new database at once would race to create Optuna's tables
+        (its own `create_all` is not guarded): creation runs under the schema lock where the
+        dialect has one, and is retried where it lost a race anyway.
+        """
+        if self._optuna is None:
+            for attempt in range(OPTUNA_ATTEMPTS):
+                try:
+                    with dialects.creation_lock(self._engine):
+                        self._optuna = self._new_optuna_storage()
+                    break
+                except DBAPIError:
+                    if attempt == OPTUNA_ATTEMPTS - 1:
+                        raise
+                    time.sleep(0.05 * 2 ** attempt)
+        return self._optuna
+
+    def _new_optuna_storage(self) -> Any:
+        import optuna
+
+        sqlite = urls.is_sqlite(self._url)
+        engine_kwargs: dict[str, Any] = (
+            {"connect_args": {"timeout": dialects.SQLITE_TIMEOUT_S}} if sqlite
+            else {"pool_pre_ping": True})
+        with warnings.catch_warnings():  # heartbeat is flagged experimental; we rely on it
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.storages.RDBStorage(
+                self._url, engine_kwargs=engine_kwargs,
+                heartbeat_interval=HEARTBEAT_INTERVAL_S, grace_period=GRACE_PERIOD_S)
+
+    def close(self) -> None:
+        if self._optuna is not None:
+            self._optuna.remove_session()
+            self._optuna.engine.dispose()
+            self._optuna = None
+        self._engine.dispose()

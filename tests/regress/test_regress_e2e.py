@@ -1,0 +1,99 @@
+"""`harness regress` end to end on CPU: two unchanged runs exit 0; a point made slower exits 1
+and is named; bad baselines are exit 2 with nothing stored."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from harness.backends.base import BACKENDS, Backend, Prepared, all_backends
+from harness.cli.main import main
+from harness.store import open_store
+
+QUICK = str(Path(__file__).resolve().parents[2] / "suites" / "quick.yaml")
+SLOW_S = 0.002  # added to one point's every call: 10-100x its real time
+
+
+class _SlowOnce(Backend):
+    """Test-only stand-in for torch_sparse: the same results, but the bsr point of the 256×256
+    problem at rate 0.9 sleeps in every call once `slow` is set."""
+
+    def __init__(self, inner: Backend) -> None:
+        self.inner = inner
+        self.name, self.formats = inner.name, inner.formats
+        self.devices, self.dtypes = inner.devices, inner.dtypes
+        self.slow = False
+
+    def available(self, device: str = "cpu") -> str | None:
+        return self.inner.available(device)
+
+    def supports(self, point) -> str | None:
+        return self.inner.supports(point)
+
+    def prepare(self, operand, x) -> Prepared:
+        prepared = self.inner.prepare(operand, x)
+        nnz = int((operand.arrays["values"] != 0).sum())
+        target = operand.format == "bsr" and operand.shape == (256, 256) and nnz < 256 * 256 * 0.2
+        if not (self.slow and target):
+            return prepared
+
+        def run():
+            time.sleep(SLOW_S)
+            return prepared.run()
+
+        return replace(prepared, run=run)
+
+
+@pytest.fixture
+def slow_backend(monkeypatch):
+    registry = all_backends()
+    inner = registry.get("torch_sparse")
+    wrapper = _SlowOnce(inner)
+    monkeypatch.setitem(BACKENDS._items, "torch_sparse", wrapper)
+    return wrapper
+
+
+def test_two_unchanged_runs_exit_0(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    assert main(["regress", QUICK, "--storage", url]) == 0  # first run: no baseline yet
+    out = tmp_path / "r.json"
+    assert main(["regress", QUICK, "--storage", url, "--json", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    assert doc["regressions"] == 0
+    assert any(p["verdict"] in ("unchanged", "improvement") for p in doc["points"])
+
+
+def test_a_slower_point_is_a_regression_and_is_named(tmp_path, monkeypatch, slow_backend,
+                                                     capsys):
+    monkeypatch.chdir(tmp_path)
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    assert main(["regress", QUICK, "--storage", url]) == 0
+    slow_backend.slow = True
+    junit = tmp_path / "j.xml"
+    assert main(["regress", QUICK, "--storage", url, "--junit", str(junit)]) == 1
+    out = capsys.readouterr().out
+    named = [ln for ln in out.splitlines() if ln.strip().startswith("regression ")]
+    assert any("256x256x16" in ln and "bsr" in ln and "rate=0.9" in ln for ln in named), out
+    assert "<failure" in junit.read_text()
+    store = open_store(url)
+    try:
+        assert [r.status for r in store.runs(kind="regress")] == ["finished", "finished"]
+    finally:
+        store.close()
+
+
+def test_bad_baseline_is_exit_2_and_stores_nothing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    assert main(["regress", QUICK, "--storage", url, "--baseline", "999"]) == 2
+    assert main(["regress", QUICK, "--storage", url, "--baseline", "nope.json"]) == 2
+    store = open_store(url)
+    try:
+        assert store.runs() == [] and store.measurements() == []
+    finally:
+        store.close()
