@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from harness.backends.base import all_backends, device_type
+from harness.backends import base
+from harness.backends.base import device_type
 
 if TYPE_CHECKING:
     from harness.core.point import Point
@@ -36,14 +37,14 @@ PREFERENCES: dict[tuple[str, str], tuple[str, ...]] = {
 
 def candidates(point: Point) -> list[str]:
     """Registered backends in preference order for the point's format and device type."""
-    registered = all_backends().names()
+    registered = base.all_backends().names()  # looked up at call time (tests swap it)
     preferred = PREFERENCES.get((point.format, device_type(point.device)), ())
     first = [name for name in preferred if name in registered]
     return first + [name for name in registered if name not in first]
 
 
 def _reason(name: str, point: Point) -> str | None:
-    backend = all_backends().get(name)
+    backend = base.all_backends().get(name)
     try:
         return backend.supports(replace(point, backend=name))
     except Exception as err:  # a backend whose check crashes cannot be chosen

@@ -19,8 +19,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--junit", help="write a JUnit XML file (one test case per point)")
     p.add_argument("--json", help="write the comparison as JSON")
     p.add_argument("--device", help="cpu, cuda or cuda:N (default: the suite's)")
-    p.add_argument("--normalize", choices=("auto", "drift", "none"), default="auto",
-                   help="divide out the machine-wide drift shared by all points (auto: on CPU)")
+    p.add_argument("--normalize", choices=("auto", "dense", "drift", "none"), default="auto",
+                   help="divide out machine drift: dense = relative to the dense baseline timed "
+                   "in the same rounds, drift = the run-wide median drift, none = raw times "
+                   "(auto: dense on CPU, none on CUDA)")
+    p.add_argument("--confirm", type=int, default=2,
+                   help="re-measure a flagged point this many times; it is a regression only "
+                   "if every re-measurement agrees (default 2)")
     p.add_argument("--force", action="store_true",
                    help="compare with runs from another device or thread count")
 
@@ -31,5 +36,5 @@ def run(args: argparse.Namespace) -> int:
     opts = RegressOptions(suite=args.suite, baseline=args.baseline, threshold=args.threshold,
                           storage=args.storage, junit=args.junit, json=args.json,
                           force=args.force, device=args.device,
-                          normalize=args.normalize)
+                          normalize=args.normalize, confirm=args.confirm)
     return main_report(regress(opts), opts)

@@ -16,12 +16,16 @@ from typing import Any
 from harness.core.errors import InputError
 from harness.regress import pytest_benchmark
 
+DENSE_KEY = "timer.baseline_median_s"  # set by the measurement core for every timed variant
+
 
 @dataclass(frozen=True)
 class Baseline:
     label: str
     samples: Mapping[str, list[float]]  # point key → raw samples
     run_id: int | None = None
+    # point key → median of the dense baseline timed in the same rounds (stored runs only)
+    dense_median: Mapping[str, float] = field(default_factory=dict)
     note: str = ""
     provenance: Mapping[str, Any] = field(default_factory=dict)
 
@@ -31,11 +35,13 @@ def machine(prov: Mapping[str, Any]) -> tuple[Any, Any]:
 
 
 def _from_run(store: Any, run: Any) -> Baseline:
-    samples = {sm.measurement.point.key(): list(sm.measurement.samples_s)
-               for sm in store.measurements(run_id=run.id) if sm.measurement.samples_s}
+    stored = [sm.measurement for sm in store.measurements(run_id=run.id)]
+    samples = {m.point.key(): list(m.samples_s) for m in stored if m.samples_s}
+    dense = {m.point.key(): float(m.counters[DENSE_KEY]) for m in stored
+             if m.counters.get(DENSE_KEY)}
     sha = (run.provenance or {}).get("git_sha") or "?"
     return Baseline(f"run {run.id} ({run.started_at}, {str(sha)[:10]})", samples, run.id,
-                    provenance=run.provenance)
+                    dense_median=dense, provenance=run.provenance)
 
 
 def resolve(spec: str, *, store: Any, suite: str, provenance: Mapping[str, Any],

@@ -122,9 +122,8 @@ def tune(opts: TuneOptions) -> TuneResult:
     store = open_store(opts.storage or profile.storage)
     try:
         if opts.workers > 1:
-            from harness.tune.workers import run_workers
-
             from harness.store.urls import resolve
+            from harness.tune.workers import run_workers
 
             grid = search_grid(suite.space, suite.dtypes) if profile.sampler == "grid" else {}
             _study(store, study_name, directions,  # created once: workers must not race

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import optuna
 import pytest
+from tune_helpers import TINY, write_suite
 
 from harness.cli.main import main
 from harness.store import open_store
-
-from tune_helpers import TINY, write_suite
 
 
 def _study(url: str, name: str) -> optuna.Study:

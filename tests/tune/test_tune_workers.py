@@ -41,7 +41,7 @@ def test_local_workers_share_one_sqlite_study(tmp_path, monkeypatch):
 
 
 @pytest.mark.postgres
-def test_four_processes_times_ten_trials_on_postgresql(tmp_path, pg_url):
+def test_four_processes_times_ten_trials_on_postgresql(tmp_path, pg_url):  # noqa: F811
     suite = write_suite(tmp_path, CONTINUOUS, "cont.yaml")
     env = dict(os.environ, HARNESS_STORAGE=pg_url)
     cmd = [sys.executable, "-m", "harness", "tune", str(suite), "--study", "dist",
