@@ -29,6 +29,7 @@ RUN_STATUSES = ("running", "finished", "interrupted", "failed")
 # failed (and can be retried), so a killed worker does not leave trials RUNNING forever.
 HEARTBEAT_INTERVAL_S = 60
 GRACE_PERIOD_S = 180
+TRIAL_RETRIES = 2
 OPTUNA_ATTEMPTS = 5
 
 
@@ -231,9 +232,13 @@ class SqlStore:
             else {"pool_pre_ping": True})
         with warnings.catch_warnings():  # heartbeat is flagged experimental; we rely on it
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            # a trial whose worker died (no heartbeat for GRACE_PERIOD_S) is marked failed and
+            # enqueued again with the same parameters, at most TRIAL_RETRIES times
+            retry = optuna.storages.RetryFailedTrialCallback(max_retry=TRIAL_RETRIES)
             return optuna.storages.RDBStorage(
                 self._url, engine_kwargs=engine_kwargs,
-                heartbeat_interval=HEARTBEAT_INTERVAL_S, grace_period=GRACE_PERIOD_S)
+                heartbeat_interval=HEARTBEAT_INTERVAL_S, grace_period=GRACE_PERIOD_S,
+                failed_trial_callback=retry)
 
     def close(self) -> None:
         if self._optuna is not None:
