@@ -60,14 +60,17 @@ def check_file(file: str) -> str:
     if "tuners" in Path(file).parts[:-1] or "sampler" in doc.data:
         t = profile_from_doc(doc, path=file, default_name=Path(file).stem)
         trials = "until exhausted" if t.trials is None else f"{t.trials} trials"
-        return f"tuner profile: {t.sampler}, {trials}"
+        name = t.sampler if t.name == t.sampler else f"{t.name} ({t.sampler})"
+        return f"tuner profile: {name}, {trials}"
     raise doc.error("", "neither a suite (no 'space' key) nor a tuner profile (no 'sampler' "
                         "key)")
 
 
 def _suite_summary(suite) -> str:
     space = suite.space
-    tail = f"tuner {suite.tuner.sampler}, {len(suite.objectives)} objective(s)"
+    t = suite.tuner
+    name = t.sampler if t.name == t.sampler else f"{t.name} ({t.sampler})"
+    tail = f"tuner {name}, {len(suite.objectives)} objective(s)"
     if not space.enumerable():
         return f"suite: continuous pruning_rate, {len(space.params())} parameters; {tail}"
     raw = space.size() * len(suite.dtypes)

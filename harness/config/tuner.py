@@ -40,9 +40,17 @@ class TunerProfile:
 
 
 def default_profile(objectives: tuple[Objective, ...]) -> TunerProfile:
-    """A suite without `tuner:`: TPE for one objective, NSGA-II for several."""
-    sampler = "tpe" if len(objectives) == 1 else "nsga2"
-    return TunerProfile(name=sampler, sampler=sampler, options=FrozenMap({"seed": 0}))
+    """A suite without `tuner:`: multivariate TPE, for one objective or several.
+
+    For several objectives TPE beat NSGA-II clearly at the budgets harness runs with (replay of
+    the fc grid, benchmarks/tuner_hypervolume.py: 90 % of the grid's hypervolume with 30 % of
+    its trials in 100 % of seeds vs 32 %); NSGA-II stays available as tuners/nsga2.yaml.
+    """
+    options = {"seed": 0, "multivariate": True}
+    if len(objectives) > 1:
+        options["n_startup_trials"] = 5
+    return TunerProfile(name="tpe" if len(objectives) == 1 else "motpe", sampler="tpe",
+                        options=FrozenMap(options))
 
 
 def profile_from_doc(doc: Document, data: dict[str, Any] | None = None, base: str = "",

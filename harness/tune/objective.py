@@ -3,7 +3,9 @@
 A trial's outcome:
   COMPLETE  a verified measurement: objective values from the objective registry;
   PRUNED    the point is rejected before any work (a suite constraint, an unsupported
-            combination) — the reason is in the trial's user attribute "reason";
+            combination) — the reason is in the trial's user attribute "reason", and the
+            trial is marked infeasible (`set_constraint`) so TPE, NSGA-II and GP learn to
+            avoid the region;
   FAIL      the measurement ran but gave no usable value (invalid output, an error, a missing
             objective such as energy without NVML) — reason recorded, the study goes on.
 Every trial that reached the store links to it by the user attribute "measurement_id".
@@ -18,7 +20,6 @@ from typing import Any
 from harness.core.measurement import Measurement
 from harness.core.point import Point
 from harness.tune.objectives import objective_values
-from harness.tune.samplers import INFEASIBLE_ATTR
 
 
 class TrialFailed(Exception):
@@ -83,7 +84,7 @@ def make_objective(ctx: TrialContext) -> Callable[[Any], list[float] | float]:
 
         reason = ctx.space.violation(point)
         if reason:
-            trial.set_user_attr(INFEASIBLE_ATTR, True)
+            trial.set_constraint("runnable", 1.0)
             _finish(ctx, trial, point, None, f"constraint: {reason}")
             raise optuna.TrialPruned(reason)
 
@@ -98,7 +99,7 @@ def make_objective(ctx: TrialContext) -> Callable[[Any], list[float] | float]:
         trial.set_user_attr("status", m.status)
 
         if m.status == "unsupported":
-            trial.set_user_attr(INFEASIBLE_ATTR, True)
+            trial.set_constraint("runnable", 1.0)
             _finish(ctx, trial, point, m, f"unsupported: {m.reason}")
             raise optuna.TrialPruned(m.reason)
         if m.status != "ok":

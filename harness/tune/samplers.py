@@ -12,35 +12,22 @@ from typing import Any
 from harness.core.errors import InputError
 from harness.core.registry import Registry
 
-# Samplers that learn to avoid infeasible regions: a trial pruned before measuring (a suite
-# constraint or an unsupported combination) reports constraint value 1 (> 0 = infeasible).
-_CONSTRAINED = {"tpe", "nsga2", "gp"}
-INFEASIBLE_ATTR = "infeasible"
-
-
-def constraints(trial: Any) -> tuple[float]:
-    return (1.0 if trial.user_attrs.get(INFEASIBLE_ATTR) else 0.0,)
-
-
 Factory = Callable[[Mapping[str, Any], Mapping[str, Sequence[Any]], int | None], Any]
 SAMPLERS: Registry[Factory] = Registry("sampler")
 
 
-def _simple(class_name: str, constrained: bool = False) -> Factory:
+def _simple(class_name: str) -> Factory:
     def make(options: Mapping[str, Any], grid: Mapping[str, Sequence[Any]], seed: int | None):
         import optuna
 
-        kwargs = {"seed": seed, **dict(options)}
-        if constrained:
-            kwargs.setdefault("constraints_func", constraints)
-        return getattr(optuna.samplers, class_name)(**kwargs)
+        return getattr(optuna.samplers, class_name)(**{"seed": seed, **dict(options)})
 
     return make
 
 
 for _name, _cls in {"tpe": "TPESampler", "nsga2": "NSGAIISampler", "gp": "GPSampler",
                     "random": "RandomSampler", "qmc": "QMCSampler"}.items():
-    SAMPLERS.register(_name, _simple(_cls, constrained=_name in _CONSTRAINED))
+    SAMPLERS.register(_name, _simple(_cls))
 
 
 @SAMPLERS.register("grid")

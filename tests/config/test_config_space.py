@@ -173,7 +173,8 @@ def test_shipped_suite_contents():
     assert fc.space.rates() == (0.8, 0.82, 0.84, 0.86, 0.88, 0.9, 0.92, 0.94, 0.96, 0.98)
     assert fc.space.group_size == (1, 2, 4, 8, 16, 32, 64)
     assert [o.direction for o in fc.objectives] == ["maximize", "minimize"]
-    assert fc.tuner.path and fc.tuner.sampler == "nsga2" and fc.train is not None
+    assert fc.tuner.path and fc.tuner.name == "motpe" and fc.tuner.sampler == "tpe"
+    assert fc.train is not None
     assert len(list(load_suite(ROOT / "suites" / "quick.yaml").grid("cpu"))) == 28
     llm = load_suite(ROOT / "suites" / "llm.yaml")
     assert llm.dtypes == ("float16",) and len(llm.space.shapes) == 15
@@ -183,20 +184,23 @@ def test_shipped_suite_contents():
 @pytest.mark.parametrize("path", TUNERS, ids=[p.name for p in TUNERS])
 def test_shipped_profiles_load(path):
     t = load_tuner(path)
-    assert t.sampler == path.stem == t.name
+    assert path.stem == t.name
+    assert t.sampler == path.stem or (path.stem, t.sampler) == ("motpe", "tpe")
     assert set(t.options) <= set(names.SAMPLER_OPTIONS[t.sampler])
     hash(t)
 
 
 def test_shipped_profiles_cover_every_sampler():
-    assert {p.stem for p in TUNERS} == set(names.SAMPLERS)
+    assert {load_tuner(p).sampler for p in TUNERS} == set(names.SAMPLERS)
 
 
 def test_default_tuner_follows_objective_count():
     one = _suite("  shape: [8, 8, 2]\n  pruning_rate: 0.5\n  format: csr\n")
     two = _suite("  shape: [8, 8, 2]\n  pruning_rate: 0.5\n  format: csr\n",
                  "objectives: [speedup, bytes]\n")
-    assert (one.tuner.sampler, two.tuner.sampler) == ("tpe", "nsga2")
+    assert (one.tuner.sampler, two.tuner.sampler) == ("tpe", "tpe")
+    assert (one.tuner.name, two.tuner.name) == ("tpe", "motpe")
+    assert dict(two.tuner.options)["n_startup_trials"] == 5
     assert [o.direction for o in two.objectives] == ["maximize", "minimize"]
 
 
