@@ -1,7 +1,9 @@
 """The training stage of `harness tune`: close the accuracy–speedup front.
 
 The kernel stage's Pareto candidates (format, pattern, group size, rate) are trained as pruned
-models (the suite's `train:` section); each record is joined with its kernel speedup and stored.
+models (the suite's `train:` section), followed by the seed's Fig. 4 series (every group size at
+the rate nearest 90 %); each record is joined with its kernel speedup, where one was measured,
+and stored. The report joins the rest with the best measured kernel of the same pruning.
 The format and backend do not change accuracy, so candidates that differ only in them are
 trained once and the fastest kernel speedup is attached.
 """
@@ -35,17 +37,33 @@ def candidates(front: Sequence[Any], limit: int) -> list[tuple[PruneSpec, float 
     return ranked[:limit]
 
 
+FIG4_RATE = 0.9  # hartenstein Fig. 4: accuracy per group size at 90 % pruning
+
+
+def fig4_series(space: Any) -> list[PruneSpec]:
+    """Row-group configurations of every group size in the space at the rate nearest 90 %
+    (the seed's Fig. 4), when the space prunes in row groups; else none."""
+    if "row_group" not in space.pattern or len(space.group_size) < 2:
+        return []
+    rates = space.rates() if space.enumerable() else (FIG4_RATE,)
+    rate = min(rates, key=lambda r: abs(r - FIG4_RATE))
+    return [PruneSpec(pattern="row_group", rate=rate, group_size=g,
+                      aggregation=space.aggregation[0]) for g in space.group_size]
+
+
 def run_training(suite: Any, store: Any, run_id: int, front: Sequence[Any], *, device: str,
                  say: Callable[[str], None]) -> list[dict]:
     from harness.train.stage import train_candidates
 
     spec = suite.train
     chosen = candidates(front, spec.candidates)
+    known = {_prune_key(c[0]) for c in chosen}
+    chosen += [(p, None, None) for p in fig4_series(suite.space) if _prune_key(p) not in known]
     if not chosen:
         say("training stage: no pruned candidate on the front")
         return []
-    say(f"training stage: {len(chosen)} candidate(s), model {spec.model} on {spec.dataset}, "
-        f"schedule {spec.schedule}")
+    say(f"training stage: {len(chosen)} configuration(s) (the front's best, then the Fig. 4 "
+        f"series), model {spec.model} on {spec.dataset}, schedule {spec.schedule}")
 
     def progress(i: int, n: int, rec: dict) -> None:
         say(f"  [{i}/{n}] {describe(flatten(rec))}: {rec.get('status')}, accuracy "
@@ -60,7 +78,7 @@ def run_training(suite: Any, store: Any, run_id: int, front: Sequence[Any], *, d
             rec["speedup"] = 1.0
         else:
             match = joined.get(_rec_key(rec))
-            if match is not None:
+            if match is not None and match[1] is not None:
                 rec["speedup"], rec["measurement_id"] = match[1], match[2]
         store.add_train_result(run_id, rec)
         out.append(rec)
