@@ -18,6 +18,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "sqlite:///runs/harness.db)")
     p.add_argument("--junit", help="write a JUnit XML file (one test case per point)")
     p.add_argument("--json", help="write the comparison as JSON")
+    p.add_argument("--pytest-benchmark", metavar="FILE",
+                   help="also write this run in pytest-benchmark's JSON format "
+                   "(`pytest-benchmark compare` reads it; --baseline FILE reads it back)")
     p.add_argument("--device", help="cpu, cuda or cuda:N (default: the suite's)")
     p.add_argument("--normalize", choices=("auto", "dense", "drift", "none"), default="auto",
                    help="divide out machine drift: dense = relative to the dense baseline timed "
@@ -36,5 +39,6 @@ def run(args: argparse.Namespace) -> int:
     opts = RegressOptions(suite=args.suite, baseline=args.baseline, threshold=args.threshold,
                           storage=args.storage, junit=args.junit, json=args.json,
                           force=args.force, device=args.device,
-                          normalize=args.normalize, confirm=args.confirm)
+                          normalize=args.normalize, confirm=args.confirm,
+                          pytest_benchmark=args.pytest_benchmark)
     return main_report(regress(opts), opts)

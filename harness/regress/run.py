@@ -35,6 +35,7 @@ class RegressOptions:
     device: str | None = None
     normalize: str = "auto"  # auto | dense | drift | none (auto: dense on CPU, none on CUDA)
     confirm: int = 2  # re-measurements a flagged point must fail too before it is a regression
+    pytest_benchmark: str | None = None  # also write this run in pytest-benchmark's JSON format
     quiet: bool = False
 
 
@@ -57,6 +58,8 @@ class RegressResult:
     note: str = ""
     drift: float = 1.0  # machine-wide factor divided out of the current samples (1: none)
     normalize: str = "none"
+    measured: tuple = ()  # this run's Measurements
+    provenance: dict = field(default_factory=dict)
 
     @property
     def regressions(self) -> list[Row]:
@@ -87,8 +90,8 @@ def regress(opts: RegressOptions) -> RegressResult:
     store = open_store(opts.storage)
     try:
         provenance = collect(device, suite.threads, suite.seed)
-        base = resolve(opts.baseline, store=store, suite=suite.name, provenance=provenance,
-                       force=opts.force)
+        load_baseline = resolve(opts.baseline, store=store, suite=suite.name,
+                                provenance=provenance, force=opts.force)
         points = list(suite.grid(device))
         ctx = context_key(suite.measure, device, provenance)
         run_id = store.begin_run("regress", suite.name, config={
@@ -100,6 +103,7 @@ def regress(opts: RegressOptions) -> RegressResult:
             measured = bench.measure_many(points)
             for m in measured:
                 store.add_measurement(run_id, m, context_key=ctx)
+            base = load_baseline()  # after measuring: see baseline.resolve
             mode = opts.normalize if opts.normalize != "auto" else (
                 "none" if device.startswith("cuda") else "dense")
             drift = machine_drift(measured, base) if mode in ("dense", "drift") else 1.0
@@ -112,7 +116,8 @@ def regress(opts: RegressOptions) -> RegressResult:
             store.end_run(run_id, status)
         note = "" if base is None else base.note
         label = "none (first run on this device)" if base is None or not base.samples else base.label
-        return RegressResult(run_id, label, rows, note, drift, mode)
+        return RegressResult(run_id, label, rows, note, drift, mode, tuple(measured),
+                             dict(provenance))
     finally:
         store.close()
 
@@ -260,6 +265,11 @@ def main_report(result: RegressResult, opts: RegressOptions) -> int:
         write_json(result, opts.json)
     if opts.junit:
         write_junit(result, opts.junit)
+    if opts.pytest_benchmark:
+        from harness.regress import pytest_benchmark
+
+        pytest_benchmark.write(result.measured, opts.pytest_benchmark,
+                               provenance=result.provenance)
     if result.regressions and not opts.quiet:
         print(f"harness regress: {len(result.regressions)} regression(s)", file=sys.stderr)
     return result.exit_code
