@@ -19,6 +19,7 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from harness.core.errors import InputError
+from harness.regress import fresh
 from harness.regress.baseline import DENSE_KEY, Baseline, resolve
 from harness.regress.compare import Verdict, compare
 
@@ -125,32 +126,31 @@ def regress(opts: RegressOptions) -> RegressResult:
 def _confirm(rows: list[Row], measured: list[Any], opts: RegressOptions, suite: Any,
              device: str, store: Any, run_id: int, ctx: str, base: Baseline | None, mode: str,
              drift: float) -> list[Row]:
-    """Re-measure flagged points with a fresh Bench (new tensors, new rounds) up to
-    `opts.confirm` times; a point stays a regression only if every re-measurement agrees.
+    """Re-measure flagged points in a fresh process (`fresh.py`) up to `opts.confirm` times; a
+    point stays a regression only if every re-measurement agrees.
 
     Within one run thousands of samples make any shift "significant"; what the samples of one
-    run cannot show is the run-to-run noise of a process (allocation, placement, the machine's
-    other load). Seen here on tiny CPU kernels (8-200 µs): 12-15 % shifts between unchanged
-    runs. A real slowdown survives re-measurement; such noise does not.
+    run cannot show is the run-to-run noise of a process. A real slowdown survives
+    re-measurement in a new process; such noise does not.
     """
-    from harness.measure.runner import Bench
-
     by_key = {r.key: i for i, r in enumerate(rows)}
     for _ in range(max(0, opts.confirm)):
-        flagged = [m for m in measured if rows[by_key[m.point.key()]].verdict is not None
+        flagged = [m.point for m in measured if rows[by_key[m.point.key()]].verdict is not None
                    and rows[by_key[m.point.key()]].verdict.regressed]
         if not flagged:
             break
-        bench = Bench(suite.measure, device=device, threads=suite.threads, store=store)
-        again = bench.measure_many([m.point for m in flagged])
+        again = REMEASURE(str(suite.path), device, flagged)
         for m in again:
-            store.add_measurement(run_id, m, context_key=ctx)
             i = by_key[m.point.key()]
             row = _row(m, base, opts.threshold, _factor(m, base, mode, drift))
             agreed = row.verdict is not None and row.verdict.regressed
             rows[i] = replace(row, confirmed=rows[i].confirmed + 1) if agreed else row
         measured = again
     return rows
+
+
+# how flagged points are re-measured: a fresh process (tests may measure in-process instead)
+REMEASURE = fresh.remeasure
 
 
 def _baseline_samples(m: Any, base: Baseline | None) -> list[float] | None:

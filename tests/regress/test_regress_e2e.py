@@ -12,6 +12,8 @@ import pytest
 
 from harness.backends.base import BACKENDS, Backend, Prepared, all_backends
 from harness.cli.main import main
+from harness.regress import fresh
+from harness.regress import run as regress_run
 from harness.store import open_store
 
 QUICK = str(Path(__file__).resolve().parents[2] / "suites" / "quick.yaml")
@@ -54,6 +56,8 @@ def slow_backend(monkeypatch):
     inner = registry.get("torch_sparse")
     wrapper = _SlowOnce(inner)
     monkeypatch.setitem(BACKENDS._items, "torch_sparse", wrapper)
+    # the test-only backend lives in this process: confirm flagged points here, not in a new one
+    monkeypatch.setattr(regress_run, "REMEASURE", fresh.measure_here)
     return wrapper
 
 
@@ -101,3 +105,14 @@ def test_bad_baseline_is_exit_2_and_stores_nothing(tmp_path, monkeypatch):
         assert store.runs() == [] and store.measurements() == []
     finally:
         store.close()
+
+
+def test_fresh_process_remeasures_the_given_points(tmp_path):
+    from harness.config.suite import load_suite
+
+    points = list(load_suite(QUICK).grid("cpu"))[4:6]
+    again = fresh.remeasure(QUICK, "cpu", points)
+    assert [m.point for m in again] == points
+    for m in again:
+        assert m.status == "ok" and len(m.samples_s) >= 7
+        assert m.counters["timer.baseline_median_s"] > 0
