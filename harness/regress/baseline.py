@@ -1,7 +1,8 @@
 """Which earlier results a regression run is compared with.
 
-  latest   the newest finished `regress` run of the same suite on the same device and thread
-           count (runs from other machines are skipped, with a note);
+  latest   the recent finished `regress` runs of the same suite on the same device and thread
+           count — for each point, its slowest of the last three (runs from other machines are
+           skipped, with a note);
   RUN_ID   that stored run (refused unless --force if its device or threads differ);
   FILE     a pytest-benchmark JSON file (harness's own export or pytest-benchmark's).
 """
@@ -44,6 +45,36 @@ def _from_run(store: Any, run: Any) -> Baseline:
                     dense_median=dense, provenance=run.provenance)
 
 
+RECENT = 3  # 'latest' compares with each point's slowest of the last RECENT comparable runs
+
+
+def _slowest_of(store: Any, runs: list[Any]) -> Baseline:
+    """Per point, the samples of the run (among `runs`) where it was slowest.
+
+    One unusually fast baseline run would make every later run look slow; a real regression
+    is slower than all recent runs, so each point is compared with its slowest recent run.
+    """
+    import statistics
+
+    loaded = [_from_run(store, r) for r in runs]
+
+    def slowness(b: Baseline, key: str) -> float:  # relative to its rounds' dense, if known
+        return statistics.median(b.samples[key]) / b.dense_median.get(key, 1.0)
+
+    chosen: dict[str, Baseline] = {}
+    for b in reversed(loaded):  # oldest first: on ties the newest run wins
+        for key in b.samples:
+            if key not in chosen or slowness(b, key) >= slowness(chosen[key], key):
+                chosen[key] = b
+    samples = {k: b.samples[k] for k, b in chosen.items()}
+    dense = {k: b.dense_median[k] for k, b in chosen.items() if k in b.dense_median}
+    newest = loaded[0]
+    label = newest.label if len(loaded) == 1 else \
+        f"{newest.label}; each point's slowest of the last {len(loaded)} runs"
+    return Baseline(label, samples, newest.run_id, dense_median=dense,
+                    provenance=newest.provenance)
+
+
 def resolve(spec: str, *, store: Any, suite: str, provenance: Mapping[str, Any],
             force: bool = False) -> Callable[[], Baseline | None]:
     """Validate `spec` now (bad input is refused before anything is measured) and return a
@@ -62,8 +93,8 @@ def resolve(spec: str, *, store: Any, suite: str, provenance: Mapping[str, Any],
                 "", {}, note=f"{len(runs)} earlier run(s) of {suite!r} are from another device "
                              "or thread count; not compared (use --force or --baseline RUN_ID)")
             return lambda: empty
-        run = max(same, key=lambda r: r.id)
-        return lambda: _from_run(store, run)
+        recent = sorted(same, key=lambda r: r.id, reverse=True)[:RECENT]
+        return lambda: _slowest_of(store, recent)
     if spec.isdigit():
         runs = {r.id: r for r in store.runs()}
         run = runs.get(int(spec))

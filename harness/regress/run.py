@@ -61,9 +61,19 @@ class RegressResult:
     normalize: str = "none"
     measured: tuple = ()  # this run's Measurements
     provenance: dict = field(default_factory=dict)
+    threshold: float = 1.10
+
+    @property
+    def inconclusive(self) -> bool:
+        """The machine drifted beyond the threshold: the run was not taken in the baseline's
+        machine state, and what is left after dividing the drift out is not trustworthy."""
+        return self.normalize in ("dense", "drift") and not (
+            1 / self.threshold <= self.drift <= self.threshold)
 
     @property
     def regressions(self) -> list[Row]:
+        if self.inconclusive:
+            return []
         return [r for r in self.rows if r.verdict is not None and r.verdict.regressed]
 
     @property
@@ -110,15 +120,16 @@ def regress(opts: RegressOptions) -> RegressResult:
             drift = machine_drift(measured, base) if mode in ("dense", "drift") else 1.0
             rows = [_row(m, base, opts.threshold, _factor(m, base, mode, drift))
                     for m in measured]
-            rows = _confirm(rows, measured, opts, suite, device, store, run_id, ctx, base, mode,
-                            drift)
+            if 1 / opts.threshold <= drift <= opts.threshold:  # else inconclusive: see below
+                rows = _confirm(rows, measured, opts, suite, device, store, run_id, ctx, base,
+                                mode, drift)
             status = "finished"
         finally:
             store.end_run(run_id, status)
         note = "" if base is None else base.note
         label = "none (first run on this device)" if base is None or not base.samples else base.label
         return RegressResult(run_id, label, rows, note, drift, mode, tuple(measured),
-                             dict(provenance))
+                             dict(provenance), opts.threshold)
     finally:
         store.close()
 
@@ -212,6 +223,10 @@ def table(result: RegressResult) -> str:
         lines.append("normalized: each point relative to the dense baseline timed in its own "
                      f"rounds (machine drift {result.drift:.3f}x; --normalize none to compare "
                      "raw times)")
+    if result.inconclusive:
+        lines.append(f"INCONCLUSIVE: the whole machine ran {result.drift:.2f}x the baseline's "
+                     "time; this run was not taken in the baseline's machine state, so no point "
+                     "is judged (run again on a quiet machine, or --normalize none)")
     elif result.normalize == "drift":
         lines.append(f"normalized: machine drift {result.drift:.3f}x divided out of every point "
                      "(--normalize none to compare raw times)")
@@ -240,15 +255,17 @@ def write_json(result: RegressResult, path: str) -> None:
             for r in result.rows]
     Path(path).write_text(json.dumps({"run_id": result.run_id, "baseline": result.baseline,
                                       "drift": result.drift, "normalize": result.normalize,
+                                      "inconclusive": result.inconclusive,
                                       "regressions": len(result.regressions), "points": rows},
                                      indent=1))
 
 
 def write_junit(result: RegressResult, path: str) -> None:
     cases = []
+    regressed = {r.key for r in result.regressions}
     for r in result.rows:
         body = ""
-        if r.verdict is not None and r.verdict.regressed:
+        if r.key in regressed:
             msg = f"{r.verdict.ratio:.3f}x slower (p={r.verdict.p_value:.2g})"
             body = f"<failure message={quoteattr(msg)}>{escape(r.label)}</failure>"
         cases.append(f'  <testcase classname="harness.regress" name={quoteattr(r.label)}>'

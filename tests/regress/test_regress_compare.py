@@ -52,3 +52,16 @@ def test_too_few_samples_never_regress():
 def test_threshold_must_be_a_ratio_above_one():
     with pytest.raises(ValueError):
         compare([1.0] * 10, [1.0] * 10, threshold=0.9)
+
+
+def test_machine_drift_beyond_the_threshold_is_inconclusive_not_a_regression():
+    from harness.regress.run import RegressResult, Row
+
+    slow = compare(_samples(1.0, 0.02, seed=8), _samples(1.3, 0.02, seed=9))
+    rows = [Row("k", "point", "ok", slow, 1.0, 1.3)]
+    quiet = RegressResult(1, "run 0", rows, drift=1.02, normalize="dense")
+    noisy = RegressResult(1, "run 0", rows, drift=1.38, normalize="dense")
+    raw = RegressResult(1, "run 0", rows, drift=1.0, normalize="none")
+    assert [r.key for r in quiet.regressions] == ["k"] and quiet.exit_code == 1
+    assert noisy.inconclusive and noisy.regressions == [] and noisy.exit_code == 0
+    assert not raw.inconclusive and raw.exit_code == 1

@@ -116,3 +116,26 @@ def test_fresh_process_remeasures_the_given_points(tmp_path):
     for m in again:
         assert m.status == "ok" and len(m.samples_s) >= 7
         assert m.counters["timer.baseline_median_s"] > 0
+
+
+def test_latest_baseline_is_each_points_slowest_recent_run(tmp_path):
+    from harness.core.measurement import Measurement
+    from harness.core.point import Point, PruneSpec
+    from harness.regress.baseline import resolve
+
+    store = open_store(f"sqlite:///{tmp_path / 'h.db'}")
+    prov = {"device_name": "cpu0", "threads": 1}
+    a = Point(8, 8, 2, format="csr", prune=PruneSpec("row_group", 0.5, 2))
+    b = Point(8, 8, 2, format="coo", prune=PruneSpec("row_group", 0.5, 2))
+    try:
+        for scale in (5.0, 0.5, 2.0, 1.5):  # run 1 is oldest; only the last three count
+            run = store.begin_run("regress", "s", config={}, provenance=prov)
+            store.add_measurement(run, Measurement(a, "ok", samples_s=(scale,) * 8))
+            store.add_measurement(run, Measurement(b, "ok", samples_s=(6.0 - scale,) * 8))
+            store.end_run(run)
+        base = resolve("latest", store=store, suite="s", provenance=prov)()
+        assert base.samples[a.key()] == [2.0] * 8  # slowest of runs 2-4, not run 1's 5.0
+        assert base.samples[b.key()] == [5.5] * 8  # 6 - 0.5, from run 2
+        assert base.run_id == 4
+    finally:
+        store.close()
