@@ -269,16 +269,23 @@ def line_panels(
             legend_items.append((label, color))
         cols = 2 if show_break_even else 3
         col_w = 200 if show_break_even else 135
-        lh = svg.legend_height(len(legend_items), cols)
-        frame_svg = svg.svg(
-            (frame.width, frame.height + lh + 6),
-            "".join(body)
-            + svg.legend(legend_items, frame.x.a, frame.height + 4, cols=cols, col_width=col_w),
-            cls=f"plot {cls}",
-            label=ylabel,
-        )
-        out.append(frame_svg)
+        out.append(framed_plot(frame, body, legend_items, cls=f"plot {cls}", label=ylabel,
+                               cols=cols, col_width=col_w, swatch="line"))
     return _grid(out) if out else ""
+
+
+def framed_plot(frame: Any, body: Sequence[str], items: Sequence[tuple[str, str]], *, cls: str,
+                label: str, cols: int = 3, col_width: int = 140, swatch: str = "dot") -> str:
+    """One SVG: the plot's body with its legend underneath (height grows with the legend)."""
+    lh = svg.legend_height(len(items), cols)
+    return svg.svg(
+        (frame.width, frame.height + lh + 6),
+        "".join(body)
+        + svg.legend(items, frame.x.a, frame.height + 4, cols=cols, col_width=col_width,
+                     swatch=swatch),
+        cls=cls,
+        label=label,
+    )
 
 
 # --------------------------------------------------------------------------- figures
@@ -472,18 +479,7 @@ def pareto(data: ReportData) -> Section | None:
                 )
             )
         items = [(lab, c) for lab, c in colors.items()]
-        lh = svg.legend_height(len(items), 3)
-        panels.append(
-            svg.svg(
-                (frame.width, frame.height + lh + 6),
-                "".join(body)
-                + svg.legend(
-                    items, frame.x.a, frame.height + 4, cols=3, col_width=140, swatch="dot"
-                ),
-                cls="plot pareto",
-                label="Pareto front",
-            )
-        )
+        panels.append(framed_plot(frame, body, items, cls="plot pareto", label="Pareto front"))
     toggle = (
         '<label class="toggle"><input type="checkbox" data-toggle="hide-dominated"> '
         "show the Pareto-optimal points only</label>"
@@ -622,14 +618,7 @@ def accuracy_vs_speedup(data: ReportData) -> Section | None:
         )
         body.append(svg.text(px - 9, py + 4, "dense", anchor="end", cls="point-label", size=10))
     items = [(f"rate {_pct(r)}", rate_colors[r]) for r in rates] + [("dense model (×)", "#000")]
-    lh = svg.legend_height(len(items), 3)
-    plot = svg.svg(
-        (frame.width, frame.height + lh + 6),
-        "".join(body)
-        + svg.legend(items, frame.x.a, frame.height + 4, cols=3, col_width=140, swatch="dot"),
-        cls="plot pareto accuracy",
-        label="accuracy vs speedup",
-    )
+    plot = framed_plot(frame, body, items, cls="plot pareto accuracy", label="accuracy vs speedup")
     return Section(
         "fig5",
         "Accuracy vs speedup",
@@ -699,18 +688,8 @@ def accuracy_per_group(data: ReportData) -> Section | None:
                 )
             )
         items = [(" · ".join(str(x) for x in v if x) or "pruned", c) for v, c in vcolor.items()]
-        lh = svg.legend_height(len(items), 3)
-        panels.append(
-            svg.svg(
-                (frame.width, frame.height + lh + 6),
-                "".join(body)
-                + svg.legend(
-                    items, frame.x.a, frame.height + 4, cols=3, col_width=140, swatch="dot"
-                ),
-                cls="plot fig4",
-                label="accuracy per group size",
-            )
-        )
+        panels.append(framed_plot(frame, body, items, cls="plot fig4",
+                                  label="accuracy per group size"))
     return Section(
         "fig4",
         "Accuracy per group size at a fixed pruning rate",
