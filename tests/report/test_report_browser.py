@@ -1,7 +1,7 @@
 """Loads rendered reports in a real headless Chromium driven over the DevTools protocol.
 
 Without a Chromium the tests skip, except under CI (env CI=true) where they fail. Set
-HARNESS_UPDATE_SCREENSHOT=1 to refresh docs/report.png from the realistic synthetic fc run.
+HARNESS_UPDATE_SCREENSHOT=1 to write docs/report-synthetic.png from the synthetic fc run.
 """
 
 from __future__ import annotations
@@ -191,4 +191,4 @@ def test_screenshot(browser, tmp_path):
     out.write_bytes(png)
     if os.environ.get("HARNESS_UPDATE_SCREENSHOT") == "1":
         DOCS.mkdir(exist_ok=True)
-        shutil.copyfile(out, DOCS / "report.png")
+        shutil.copyfile(out, DOCS / "report-synthetic.png")
