@@ -58,14 +58,16 @@ def backends_for(point: Point) -> list[str]:
 
 def resolve_backend(point: Point) -> str:
     """The backend to run `point`: its own backend unless "auto"; for "auto" the first supporting
-    candidate, else the first candidate (whose `supports` then reports why it cannot run)."""
+    candidate, else the first candidate that at least runs the point's format (its `supports`
+    then says why it cannot run here), else the first candidate."""
     if point.backend != "auto":
         return point.backend
     names = candidates(point)
     for name in names:
         if _reason(name, point) is None:
             return name
-    return names[0] if names else "torch"
+    runs_format = [n for n in names if point.format in base.all_backends().get(n).formats]
+    return (runs_format or names or ["torch"])[0]
 
 
 def unsupported_reason(point: Point) -> tuple[str, str | None]:
@@ -74,6 +76,9 @@ def unsupported_reason(point: Point) -> tuple[str, str | None]:
     from harness.formats.base import get_format
 
     name = resolve_backend(point)
+    if point.backend == "auto" and point.format not in base.all_backends().get(name).formats:
+        return name, (f"no registered backend runs format {point.format!r} "
+                      f"(backend auto; registered: {', '.join(base.all_backends().names())})")
     reason = _reason(name, point)
     if reason is None:
         spec = point.prune

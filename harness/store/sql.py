@@ -238,7 +238,7 @@ class SqlStore:
             return optuna.storages.RDBStorage(
                 self._url, engine_kwargs=engine_kwargs,
                 heartbeat_interval=HEARTBEAT_INTERVAL_S, grace_period=GRACE_PERIOD_S,
-                failed_trial_callback=retry)
+                heartbeat_stale_trial_callback=retry)
 
     def close(self) -> None:
         if self._optuna is not None:

@@ -98,3 +98,15 @@ def test_crashing_supports_is_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_unknown_explicit_backend_lists_valid_names() -> None:
     with pytest.raises(UnknownName, match="torch_sparse"):
         all_backends().get("cusparse")
+
+
+def test_auto_names_the_missing_backend_when_no_backend_runs_the_format():
+    from harness.backends.resolve import unsupported_reason
+    from harness.core.point import Point, PruneSpec
+
+    p = Point(64, 64, 8, format="blocked_ell", backend="auto",
+              prune=PruneSpec("block", 0.5, block=(16, 16)))
+    _, reason = unsupported_reason(p)
+    assert reason.startswith("no registered backend runs format 'blocked_ell'")
+    csr = Point(64, 64, 8, format="csr", backend="auto", prune=PruneSpec("row_group", 0.5, 2))
+    assert unsupported_reason(csr)[1] is None

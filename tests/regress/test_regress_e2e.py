@@ -61,19 +61,27 @@ def slow_backend(monkeypatch):
     return wrapper
 
 
+# Unchanged runs of the quick suite's 10 µs–1 ms CPU kernels on a shared 2-core VM differ by up
+# to 15–25 % from one run to the next (measured; see benchmarks/regress_false_positives.py for
+# the false-positive rate at the default threshold, which is a performance figure, not a unit
+# test). This test checks the mechanics of two unchanged runs with a threshold above that noise.
+NOISE_SAFE = "1.5"
+
+
 def test_two_unchanged_runs_exit_0(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     url = f"sqlite:///{tmp_path / 'h.db'}"
     assert main(["regress", QUICK, "--storage", url]) == 0  # first run: no baseline yet
     out, pb = tmp_path / "r.json", tmp_path / "pb.json"
-    assert main(["regress", QUICK, "--storage", url, "--json", str(out),
-                 "--pytest-benchmark", str(pb)]) == 0
+    assert main(["regress", QUICK, "--storage", url, "--json", str(out), "--threshold",
+                 NOISE_SAFE, "--pytest-benchmark", str(pb)]) == 0
     doc = json.loads(out.read_text())
     assert doc["regressions"] == 0
     assert any(p["verdict"] in ("unchanged", "improvement") for p in doc["points"])
     # the exported run is a baseline too: comparing with it is a third unchanged run
     assert len(json.loads(pb.read_text())["benchmarks"]) == len(doc["points"])
-    assert main(["regress", QUICK, "--storage", url, "--baseline", str(pb)]) == 0
+    assert main(["regress", QUICK, "--storage", url, "--baseline", str(pb),
+                 "--threshold", NOISE_SAFE]) == 0
 
 
 def test_a_slower_point_is_a_regression_and_is_named(tmp_path, monkeypatch, slow_backend,
