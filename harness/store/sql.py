@@ -234,7 +234,7 @@ class SqlStore:
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             # a trial whose worker died (no heartbeat for GRACE_PERIOD_S) is marked failed and
             # enqueued again with the same parameters, at most TRIAL_RETRIES times
-            retry = optuna.storages.RetryFailedTrialCallback(max_retry=TRIAL_RETRIES)
+            retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=TRIAL_RETRIES)
             return optuna.storages.RDBStorage(
                 self._url, engine_kwargs=engine_kwargs,
                 heartbeat_interval=HEARTBEAT_INTERVAL_S, grace_period=GRACE_PERIOD_S,
