@@ -143,8 +143,9 @@ def build_variants(w: Any, x: Any, pattern: str, geo: Any,
     """name → (callable, bytes moved, reason-if-unsupported)."""
     import torch
 
+    from harness.formats.base import get_format
     from harness.kernels import bsr_mm, row_group_mm
-    from harness.kernels.pack import pack_bsr, pack_row_group
+    from harness.kernels.pack import pack_bsr
 
     m, n = w.shape[0], x.shape[1]
     io = _nbytes([x]) + m * n * x.element_size()
@@ -160,7 +161,7 @@ def build_variants(w: Any, x: Any, pattern: str, geo: Any,
     except Exception as e:  # noqa: BLE001 - reported as a reason, never a crash
         out["cusparse_csr"] = (lambda: None, 0, f"{type(e).__name__}: {str(e).splitlines()[0]}")
     if pattern == "row_group":
-        op = pack_row_group(w, geo)
+        op = get_format("row_group").encode(w, group_size=geo)
         for strategy in strategies:
             out[f"triton_rg_{strategy}"] = ((row_group_mm, op, "row_group", strategy),
                                             _nbytes(list(op.arrays.values())) + io, "")

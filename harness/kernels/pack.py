@@ -1,8 +1,9 @@
-"""Minimal encoders to the layout contract of `harness.formats.base` (row_group, bsr).
+"""A padding BSR encoder for the bundled kernel (layout contract of `harness.formats.base`).
 
-The formats module is the canonical encoder; these vectorised torch versions exist so the kernels,
-their tests and the GPU benchmark can build operands on any device without a round trip through
-Python loops (a 16384² weight packs in milliseconds on a GPU).
+The formats module is the canonical encoder (row_group operands come from
+`get_format("row_group")`); its `bsr` refuses M or K that are not multiples of the block, while
+the bundled kernel masks its edges, so its tests and benchmark need ragged shapes: this encoder
+zero-pads M and K up to whole blocks and keeps the true shape in the operand.
 """
 
 from __future__ import annotations
@@ -13,30 +14,6 @@ from harness.formats.base import Operand
 
 if TYPE_CHECKING:
     import torch
-
-
-def pack_row_group(dense: torch.Tensor, group_size: int) -> Operand:
-    """1×g groups at offsets that are multiples of g (hartenstein-weight-pruning-gpus.md, Sec. 3,
-    Eq. 1); a group is stored iff any of its weights is non-zero; the last partial group is
-    zero-padded past K."""
-    import torch
-
-    m, k = dense.shape
-    g = group_size
-    ng = -(-k // g)
-    padded = torch.zeros((m, ng * g), dtype=dense.dtype, device=dense.device)
-    padded[:, :k] = dense
-    groups = padded.view(m, ng, g)
-    keep = (groups != 0).any(dim=2)  # (m, ng)
-    rows, gidx = keep.nonzero(as_tuple=True)  # row-major order
-    counts = keep.sum(dim=1)
-    row_ptr = torch.zeros(m + 1, dtype=torch.int32, device=dense.device)
-    row_ptr[1:] = torch.cumsum(counts, 0).to(torch.int32)
-    return Operand("row_group", (m, k), {
-        "row_ptr": row_ptr,
-        "group_cols": (gidx * g).to(torch.int32),
-        "values": groups[rows, gidx].contiguous(),
-    }, {"group_size": g})
 
 
 def pack_bsr(dense: torch.Tensor, block: tuple[int, int]) -> Operand:

@@ -109,7 +109,11 @@ def test_backend_gpu(tmp_path, monkeypatch):
 ])
 def test_prepare_refuses_with_unsupported_error(backend, case, needle):
     from harness.core.errors import UnsupportedError
-    from harness.kernels.pack import pack_bsr, pack_row_group
+    from harness.formats.base import get_format
+    from harness.kernels.pack import pack_bsr
+
+    def pack_row_group(w, g):
+        return get_format("row_group").encode(w, group_size=g)
 
     w, x = row_group_weight(16, 24, 4, 0.5), torch.randn(24, 2)
     op = {"csr": lambda: pack_row_group(w, 4).__class__("csr", (16, 24), {"values": w}),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from harness.kernels.pack import pack_bsr, pack_row_group
+from harness.formats.base import get_format
+from harness.kernels.pack import pack_bsr
 
 TOL = {torch.float32: 1e-5, torch.float16: 2e-3, torch.bfloat16: 1.6e-2}
 
@@ -31,18 +32,11 @@ def block_weight(m: int, k: int, r: int, c: int, keep: float, *, seed: int = 0) 
 
 
 def encode(fmt: str, dense: torch.Tensor, **geo):
-    """The formats module's encoder where it takes this shape, else the kernels' own packer."""
-    try:
-        from harness.formats.base import get_format
-
-        f = get_format(fmt)
-        shape = tuple(dense.shape)
-        if f.supports(shape, **geo) is None:
-            return f.encode(dense, **geo)
-    except (ImportError, KeyError):
-        pass
-    if fmt == "row_group":
-        return pack_row_group(dense, geo["group_size"])
+    """The formats module's encoder where it takes this shape, else the padding BSR packer
+    (ragged M or K, which the kernel masks and the `bsr` format refuses)."""
+    f = get_format(fmt)
+    if f.supports(tuple(dense.shape), **geo) is None:
+        return f.encode(dense, **geo)
     return pack_bsr(dense, geo["block"])
 
 
