@@ -110,18 +110,26 @@ def cuda_info() -> dict[str, Any]:
         return {"devices": [], "reason": _one_line(exc)}
 
 
-def backends_info() -> dict[str, Any]:
-    """{name: {device type: 'available' | reason}} or {'_none': reason}."""
-    try:
-        from harness.backends.base import all_backends
+def _registry(package: str, loader: str) -> tuple[Any, dict[str, Any] | None]:
+    """(registry, None), or (None, what to show instead) when its modules cannot be loaded:
+    {} if the package is absent, {'_error': reason} if it is broken."""
+    import importlib
 
-        registry = all_backends()
+    try:
+        return getattr(importlib.import_module(f"harness.{package}.base"), loader)(), None
     except ModuleNotFoundError as exc:
-        if exc.name and exc.name.startswith("harness.backends"):
-            return {}
-        return {"_error": f"failed to load backends: {_one_line(exc)}"}
+        if exc.name and exc.name.startswith(f"harness.{package}"):
+            return None, {}
+        return None, {"_error": f"failed to load {package}: {_one_line(exc)}"}
     except Exception as exc:
-        return {"_error": f"failed to load backends: {_one_line(exc)}"}
+        return None, {"_error": f"failed to load {package}: {_one_line(exc)}"}
+
+
+def backends_info() -> dict[str, Any]:
+    """{name: {device type: 'available' | reason}} or {'_error': reason}."""
+    registry, failed = _registry("backends", "all_backends")
+    if registry is None:
+        return failed
     out: dict[str, Any] = {}
     for name, backend in registry.items():
         devices = getattr(backend, "devices", DEVICE_TYPES)
@@ -131,16 +139,9 @@ def backends_info() -> dict[str, Any]:
 
 
 def counters_info() -> dict[str, Any]:
-    try:
-        from harness.counters.base import all_counters
-
-        registry = all_counters()
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.startswith("harness.counters"):
-            return {}
-        return {"_error": f"failed to load counters: {_one_line(exc)}"}
-    except Exception as exc:
-        return {"_error": f"failed to load counters: {_one_line(exc)}"}
+    registry, failed = _registry("counters", "all_counters")
+    if registry is None:
+        return failed
     out: dict[str, Any] = {}
     for name, cls in registry.items():
         try:

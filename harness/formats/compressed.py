@@ -38,29 +38,28 @@ class CSR(Format):
         return out
 
 
+_CSR = CSR()
+
+
 class CSC(Format):
+    """CSR of the transpose: column pointers, row indices, values in column-major order."""
+
     name = "csc"
 
     def encode(self, dense: torch.Tensor, *, block: tuple[int, int] = (1, 1),
                group_size: int = 1, nm: tuple[int, int] = (2, 4)) -> Operand:
-        import torch
-
-        shape = check_matrix(dense, self.name)
-        t = dense.t().contiguous()
-        flat, cols, rows = stored_entries(t != 0)
-        arrays = {"ccol_indices": pointers(cols, shape[1]), "row_indices": rows.to(torch.int32),
-                  "values": t.reshape(-1)[flat]}
-        return Operand(self.name, shape, arrays)
+        check_matrix(dense, self.name)
+        t = _CSR.encode(dense.t().contiguous()).arrays
+        return Operand(self.name, tuple(dense.shape), {
+            "ccol_indices": t["crow_indices"], "row_indices": t["col_indices"],
+            "values": t["values"]})
 
     def decode(self, op: Operand) -> torch.Tensor:
-        import torch
-
         a = op.arrays
-        cols = torch.repeat_interleave(
-            torch.arange(op.shape[1], device=op.device), a["ccol_indices"].diff().long())
-        out = torch.zeros(op.shape, dtype=op.dtype, device=op.device)
-        out[a["row_indices"].long(), cols] = a["values"]
-        return out
+        t = Operand("csr", (op.shape[1], op.shape[0]), {
+            "crow_indices": a["ccol_indices"], "col_indices": a["row_indices"],
+            "values": a["values"]})
+        return _CSR.decode(t).t().contiguous()
 
 
 class COO(Format):
@@ -85,6 +84,6 @@ class COO(Format):
         return out
 
 
-FORMATS.register("csr", CSR())
+FORMATS.register("csr", _CSR)
 FORMATS.register("csc", CSC())
 FORMATS.register("coo", COO())
