@@ -52,13 +52,14 @@ def suggest(trial: Any, param: Any) -> Any:
 
 def search_grid(space: Any, dtypes: tuple[str, ...]) -> dict[str, list[Any]]:
     """The categorical grid GridSampler needs (float ranges need a step)."""
+    from harness.config.space import FloatRange
+
     grid: dict[str, list[Any]] = {}
     for p in space.params():
         if p.kind == "categorical":
             grid[p.name] = list(p.choices)
-        elif p.step is not None:
-            n = int(round((p.high - p.low) / p.step)) + 1
-            grid[p.name] = [round(p.low + i * p.step, 12) for i in range(n)]
+        elif p.step is not None:  # the same exact grid the suite's FloatRange enumerates
+            grid[p.name] = list(FloatRange(p.low, p.high, p.step).values())
         else:
             raise ValueError(f"grid search needs a step for {p.name}")
     if len(dtypes) > 1:

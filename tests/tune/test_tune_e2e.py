@@ -3,6 +3,8 @@ failures recorded, report written."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import optuna
 import pytest
 from tune_helpers import TINY, write_suite
@@ -110,3 +112,19 @@ def test_bad_tuner_profile_is_exit_2_and_stores_nothing(env):
     bad.write_text("sampler: annealing\n")
     assert main(["tune", str(suite), "--storage", url, "--tuner", str(bad)]) == 2
     assert not (tmp / "h.db").exists()
+
+
+def test_grid_tuner_visits_every_point_of_a_stepped_range_once(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    text = TINY.replace("pruning_rate: [0.5, 0.75, 0.9]",
+                        "pruning_rate: {low: 0.5, high: 0.9, step: 0.2}")
+    suite = write_suite(tmp_path, text, "stepped.yaml")
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    grid = Path(__file__).resolve().parents[2] / "tuners" / "grid.yaml"
+    assert main(["tune", str(suite), "--storage", url, "--tuner", str(grid), "--quiet",
+                 "-o", str(tmp_path / "r")]) == 0
+    trials = _study(url, "tiny-cpu").trials
+    points = {(t.params["pruning_rate"], t.params["group_size"], t.params["format"])
+              for t in trials}
+    assert len(trials) == len(points) == 3 * 2 * 2
+    assert {p[0] for p in points} == {0.5, 0.7, 0.9}
