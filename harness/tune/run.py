@@ -77,6 +77,11 @@ def _objectives(suite: Any, profile: Any) -> tuple[list[str], list[str]]:
     return names, [o.direction for o in objs]
 
 
+def _sampler(suite: Any, profile: Any) -> Any:
+    grid = search_grid(suite.space, suite.dtypes) if profile.sampler == "grid" else {}
+    return make_sampler(profile.sampler, profile.options, grid, suite.seed, source=profile.path)
+
+
 def _study(store: Any, name: str, directions: list[str], sampler: Any) -> Any:
     import optuna
 
@@ -125,9 +130,8 @@ def tune(opts: TuneOptions) -> TuneResult:
             from harness.store.urls import resolve
             from harness.tune.workers import run_workers
 
-            grid = search_grid(suite.space, suite.dtypes) if profile.sampler == "grid" else {}
-            _study(store, study_name, directions,  # created once: workers must not race
-                   make_sampler(profile.sampler, profile.options, grid, suite.seed))
+            # created once here: the workers must not race to create it
+            _study(store, study_name, directions, _sampler(suite, profile))
             run_workers(opts, study_name=study_name, trials=trials,
                         url=resolve(opts.storage or profile.storage))
             run_id = None
@@ -162,10 +166,7 @@ def _search(opts: TuneOptions, suite: Any, profile: Any, store: Any, device: str
         if why:
             raise InputError(f"objective 'energy' needs the NVML counter: {why}")
         counters.append("nvml")
-    grid = search_grid(suite.space, suite.dtypes) if profile.sampler == "grid" else {}
-    sampler = make_sampler(profile.sampler, profile.options, grid, suite.seed,
-                           source=profile.path)
-    study = _study(store, study_name, directions, sampler)
+    study = _study(store, study_name, directions, _sampler(suite, profile))
     provenance = collect(device, suite.threads, suite.seed)
     ctx_key = context_key(suite.measure, device, provenance)
     config = {"suite": suite.path, "tuner": profile.name, "sampler": profile.sampler,
