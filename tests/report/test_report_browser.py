@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from report_cdp import Browser, find_chromium
-from report_synth import evil_data, fc_measurements, fc_runs, fc_train
+from report_synth import evil_data, fc_data
 
 from harness.report import ReportData, write
 
@@ -21,18 +21,6 @@ CHROMIUM = find_chromium()
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 pytestmark = pytest.mark.timeout(120)
-
-
-def fc_data() -> ReportData:
-    return ReportData(
-        title="harness report: fc (4096×4096 · 4096×50, hartenstein Fig. 3–5)",
-        measurements=tuple(fc_measurements()),
-        train=tuple(fc_train()),
-        runs=tuple(fc_runs()),
-        source="sqlite:///runs/fc.db",
-        scope="study fc",
-        generated_at="2026-11-23T06:00:00+00:00",
-    )
 
 
 @pytest.fixture(scope="module")
