@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import weakref
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from harness.core.errors import InputError, UnsupportedError
 from harness.kernels.config import KernelConfig, interpreter_active, validate_config
@@ -97,12 +98,32 @@ def _precision(cfg: KernelConfig, x: torch.Tensor) -> str:
     return "ieee" if (x.dtype == torch.float32 and not cfg.allow_tf32) else "tf32"
 
 
-def _run(kind: str, op: Operand, x: torch.Tensor, bias, relu: bool, clamp: float | None,
-         config: KernelConfig | None, out) -> torch.Tensor:
+@dataclass(frozen=True)
+class Launch:
+    """One kernel launch, fully decided: `kernel[grid](*args, **meta)`. Built by `plan` for both
+    the real launch and the ahead-of-time compile check (harness.kernels.aot), so the check
+    compiles exactly what a GPU would be asked to run."""
+
+    kernel: Any
+    grid: tuple[int, int]
+    args: tuple
+    meta: dict
+    config: KernelConfig
+    out: Any  # the output tensor among `args`
+
+
+def plan(kind: str, op: Operand, x: torch.Tensor, bias, relu: bool, clamp: float | None,
+         config: KernelConfig | None, out: torch.Tensor | None, *,
+         interpreter: bool | None = None) -> Launch:
+    """Checks, config (given or default), its legality, output allocation, grid and arguments.
+
+    `interpreter` (default: TRITON_INTERPRET) picks the target the config must be legal for;
+    launch knobs (num_warps, num_stages) are passed only for a GPU.
+    """
     import torch
 
     m, k, n = _check(kind, op, x, bias, out)
-    interp = interpreter_active()
+    interp = interpreter_active() if interpreter is None else interpreter
     geo = {"group_size": int(op.meta["group_size"])} if kind == "row_group" else \
         {"block": tuple(int(v) for v in op.meta["block"])}
     cfg = config or default_config(kind, n, group_size=geo.get("group_size", 32),
@@ -116,39 +137,44 @@ def _run(kind: str, op: Operand, x: torch.Tensor, bias, relu: bool, clamp: float
                                "run bf16 BSR / tile kernels on a GPU")
     if out is None:
         out = torch.empty((m, n), dtype=x.dtype, device=x.device)
-    if m == 0 or n == 0:
-        return out
     bias_arg = bias if bias is not None else out  # never read when HAS_BIAS is False
-    flags = dict(HAS_BIAS=bias is not None, RELU=bool(relu), HAS_CLAMP=clamp is not None)
+    meta: dict[str, Any] = dict(HAS_BIAS=bias is not None, RELU=bool(relu),
+                                HAS_CLAMP=clamp is not None)
+    if not interp:
+        meta.update(num_warps=cfg.num_warps, num_stages=cfg.num_stages)
     clamp_max = float(clamp) if clamp is not None else 0.0
-    launch = {} if interp else {"num_warps": cfg.num_warps, "num_stages": cfg.num_stages}
+    strides = (x.stride(0), x.stride(1), out.stride(0), out.stride(1))
     a = op.arrays
     if kind == "row_group" and cfg.strategy == "tile":
         from harness.kernels.row_group import row_group_tile_kernel
 
         counts = chunk_counts(op, cfg.block_k)
-        grid = (-(-m // cfg.block_m), -(-n // cfg.block_n))
-        row_group_tile_kernel[grid](
-            a["row_ptr"], counts, a["group_cols"], a["values"].contiguous(), x, bias_arg, out,
-            m, n, k, counts.shape[0], x.stride(0), x.stride(1), out.stride(0), out.stride(1),
-            clamp_max, G=geo["group_size"], BLOCK_M=cfg.block_m, BLOCK_K=cfg.block_k,
-            BLOCK_N=cfg.block_n, PRECISION=_precision(cfg, x), **flags, **launch)
-    elif kind == "row_group":
+        return Launch(row_group_tile_kernel, (-(-m // cfg.block_m), -(-n // cfg.block_n)),
+                      (a["row_ptr"], counts, a["group_cols"], a["values"].contiguous(), x,
+                       bias_arg, out, m, n, k, counts.shape[0], *strides, clamp_max),
+                      dict(G=geo["group_size"], BLOCK_M=cfg.block_m, BLOCK_K=cfg.block_k,
+                           BLOCK_N=cfg.block_n, PRECISION=_precision(cfg, x), **meta), cfg, out)
+    if kind == "row_group":
         from harness.kernels.row_group import row_group_kernel
 
-        grid = (-(-m // cfg.rows), -(-n // cfg.block_n))
-        row_group_kernel[grid](
-            a["row_ptr"], a["group_cols"], a["values"].contiguous(), x, bias_arg, out,
-            m, n, k, x.stride(0), x.stride(1), out.stride(0), out.stride(1), clamp_max,
-            G=geo["group_size"], BLOCK_K=cfg.block_k, BLOCK_N=cfg.block_n, ROWS=cfg.rows,
-            **flags, **launch)
-    else:
-        from harness.kernels.bsr import bsr_kernel
+        return Launch(row_group_kernel, (-(-m // cfg.rows), -(-n // cfg.block_n)),
+                      (a["row_ptr"], a["group_cols"], a["values"].contiguous(), x, bias_arg,
+                       out, m, n, k, *strides, clamp_max),
+                      dict(G=geo["group_size"], BLOCK_K=cfg.block_k, BLOCK_N=cfg.block_n,
+                           ROWS=cfg.rows, **meta), cfg, out)
+    from harness.kernels.bsr import bsr_kernel
 
-        r, c = geo["block"]
-        grid = (a["crow_indices"].numel() - 1, -(-n // cfg.block_n))
-        bsr_kernel[grid](
-            a["crow_indices"], a["col_indices"], a["values"].contiguous(), x, bias_arg, out,
-            m, n, k, x.stride(0), x.stride(1), out.stride(0), out.stride(1), clamp_max,
-            R=r, C=c, BLOCK_N=cfg.block_n, PRECISION=_precision(cfg, x), **flags, **launch)
-    return out
+    r, c = geo["block"]
+    return Launch(bsr_kernel, (a["crow_indices"].numel() - 1, -(-n // cfg.block_n)),
+                  (a["crow_indices"], a["col_indices"], a["values"].contiguous(), x, bias_arg,
+                   out, m, n, k, *strides, clamp_max),
+                  dict(R=r, C=c, BLOCK_N=cfg.block_n, PRECISION=_precision(cfg, x), **meta), cfg, out)
+
+
+def _run(kind: str, op: Operand, x: torch.Tensor, bias, relu: bool, clamp: float | None,
+         config: KernelConfig | None, out) -> torch.Tensor:
+    launch = plan(kind, op, x, bias, relu, clamp, config, out)
+    if launch.out.numel() == 0:  # M = 0 or N = 0: an empty grid is not launchable
+        return launch.out
+    launch.kernel[launch.grid](*launch.args, **launch.meta)
+    return launch.out
