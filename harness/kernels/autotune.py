@@ -1,7 +1,8 @@
 """Autotuning of the bundled kernels' meta-parameters, with a disk cache per device and key.
 
-Not Triton's built-in autotuner: timing goes through an injectable `time_fn(callable) -> seconds`
-so the harness's own timer (CUDA events, L2 flush, adaptive samples) can be used, and the winner is
+Not Triton's built-in autotuner: timing goes through an injectable `time_fn(callable) -> seconds`,
+by default the measurement core's own sampler (CUDA events, L2 flushed before each sample), and the
+winner is
 stored in a JSON file under `$HARNESS_CACHE_DIR` (default `~/.cache/harness/triton`), one file per
 device. The file records the Triton and driver versions; on a mismatch the whole file is discarded,
 since a new compiler or driver can change which config is fastest.
@@ -159,31 +160,18 @@ def candidates(kind: str, n: int, *, group_size: int | None = None,
     return legal
 
 
-def default_time_fn(fn: Callable[[], Any], *, warmup: int = 2, reps: int = 10) -> float:
-    """Median seconds of `reps` calls: CUDA events on a GPU, perf_counter otherwise."""
-    import time
+def default_time_fn(fn: Callable[[], Any], *, device: str = "cpu", warmup: int = 2,
+                    reps: int = 10) -> float:
+    """Median seconds of `reps` samples from harness.measure's sampler for `device`: CUDA events
+    with the L2 flushed before each sample on a GPU (as the measurement core times), perf_counter
+    on the CPU. Fixed reps, not the adaptive policy: a candidate only has to be ranked."""
+    from harness.measure.clock import make_sampler
 
-    import torch
-
+    sampler = make_sampler(device)
     for _ in range(warmup):
         fn()
-    if torch.cuda.is_available() and not interpreter_active():
-        torch.cuda.synchronize()
-        times = []
-        for _ in range(reps):
-            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-            start.record()
-            fn()
-            end.record()
-            end.synchronize()
-            times.append(start.elapsed_time(end) / 1e3)
-        return statistics.median(times)
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    sampler.sync()
+    return statistics.median(sampler.sample(fn) for _ in range(reps))
 
 
 def autotune(kind: str, op: Operand, x: torch.Tensor, *, time_fn: TimeFn | None = None,
@@ -213,7 +201,8 @@ def autotune(kind: str, op: Operand, x: torch.Tensor, *, time_fn: TimeFn | None 
     if not pool:
         raise ValueError(f"no legal {kind} config to tune for key {key}")
     fn = row_group_mm if kind == "row_group" else bsr_mm
-    timer = time_fn or default_time_fn
+    gpu = x.device.type == "cuda" and not interp
+    timer = time_fn or partial(default_time_fn, device=str(x.device) if gpu else "cpu")
     best: tuple[float, KernelConfig] | None = None
     for cfg in pool:
         try:

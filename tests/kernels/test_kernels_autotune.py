@@ -136,3 +136,25 @@ def test_autotune_on_gpu(tmp_path):
     cfg = autotune("row_group", op, x, cache=TuneCache("gpu", directory=tmp_path))
     assert isinstance(cfg, KernelConfig)
     assert TuneCache("gpu", directory=tmp_path).get(tune_key("row_group", op, x)) == cfg
+
+
+def test_default_timer_is_the_measurement_samplers_median(monkeypatch):
+    """Warm-up calls first, then `reps` samples from harness.measure's sampler; the median wins."""
+    from harness.kernels import autotune as at
+    from harness.measure import clock
+
+    calls: list[str] = []
+    times = iter([5.0, 1.0, 3.0, 2.0, 4.0])
+
+    class FakeSampler:
+        def sample(self, fn):
+            fn()
+            return next(times)
+
+        def sync(self):
+            calls.append("sync")
+
+    monkeypatch.setattr(clock, "make_sampler", lambda device: FakeSampler())
+    t = at.default_time_fn(lambda: calls.append("call"), device="cuda", warmup=2, reps=5)
+    assert t == 3.0
+    assert calls == ["call", "call", "sync"] + ["call"] * 5
