@@ -2,9 +2,8 @@
 
 Not Triton's built-in autotuner: timing goes through an injectable `time_fn(callable) -> seconds`,
 by default the measurement core's own sampler (CUDA events, L2 flushed before each sample), and the
-winner is
-stored in a JSON file under `$HARNESS_CACHE_DIR` (default `~/.cache/harness/triton`), one file per
-device. The file records the Triton and driver versions; on a mismatch the whole file is discarded,
+winner is stored in a JSON file under `$HARNESS_CACHE_DIR` (default `~/.cache/harness/triton`), one
+file per device. The file records the Triton and driver versions; on a mismatch the whole file is discarded,
 since a new compiler or driver can change which config is fastest.
 
 Each trial callable is a `functools.partial` of the kernel function whose `keywords["config"]` is
