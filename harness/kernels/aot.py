@@ -15,6 +15,7 @@ JITFunctions), so tests call it in a subprocess (`python -m harness.kernels.aot 
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -63,26 +64,54 @@ def _resource_usage(cubin: bytes) -> tuple[int, int]:
     return int(reg.group(1)), int(local.group(1))
 
 
-def compile_launch(launch: Launch, arch: int = 90) -> Compiled:
-    """Compile `launch` (from `plan(..., interpreter=False)`) for sm_`arch`; raises on failure."""
-    import triton
-    from triton.backends.compiler import GPUTarget
-    from triton.compiler import ASTSource, make_backend
+def specialize(launch: Launch, target: Any) -> dict[str, Any]:
+    """What Triton's JITFunction.run derives from a launch before it compiles (argument types,
+    16-byte divisibility, constexprs, options), as plain JSON data, so that another process can
+    compile the same kernel into the same Triton cache entry (see `precompile`)."""
+    from triton import knobs
+    from triton.compiler import make_backend
     from triton.runtime.jit import JITFunction, create_function_from_signature
 
     fn = launch.kernel
     if not isinstance(fn, JITFunction):
         raise RuntimeError("the kernels were decorated by the Triton interpreter "
                            "(TRITON_INTERPRET is set); compile in a process without it")
-    target = GPUTarget("cuda", arch, 32)
     backend = make_backend(target)
-    # The same binding and specialisation JITFunction.run performs before it compiles.
+    # The keyword arguments JITFunction.run adds before binding (they enter the cache key).
+    kwargs = {**launch.meta, "debug": bool(fn.debug or knobs.runtime.debug),
+              "instrumentation_mode": knobs.compilation.instrumentation_mode}
     binder = create_function_from_signature(fn.signature, fn.params, backend)
-    bound, spec, options = binder(*launch.args, **launch.meta)
-    options, signature, constexprs, attrs = fn._pack_args(backend, launch.meta, bound, spec,
-                                                          options)
-    kernel = triton.compile(ASTSource(fn, signature, constexprs, attrs), target=target,
-                            options=options.__dict__)
+    bound, spec, options = binder(*launch.args, **kwargs)
+    _, signature, constexprs, attrs = fn._pack_args(backend, kwargs, bound, spec, options)
+    return {"module": fn.module, "name": fn.fn.__qualname__,
+            "target": [target.backend, target.arch, target.warp_size],
+            "signature": signature, "kwargs": kwargs,
+            "constexprs": [[list(k), v] for k, v in constexprs.items()],
+            "attrs": [[list(k), v] for k, v in attrs.items()]}
+
+
+def compile_spec(spec: dict[str, Any]) -> Any:
+    """Compile a `specialize` result (in any process without TRITON_INTERPRET); the kernel lands
+    in Triton's cache, where a later launch with the same specialisation finds it."""
+    import importlib
+
+    import triton
+    from triton.backends.compiler import GPUTarget
+    from triton.compiler import ASTSource, make_backend
+
+    fn = getattr(importlib.import_module(spec["module"]), spec["name"])
+    target = GPUTarget(*spec["target"])
+    options = make_backend(target).parse_options(spec["kwargs"])
+    src = ASTSource(fn, spec["signature"], {tuple(k): v for k, v in spec["constexprs"]},
+                    {tuple(k): v for k, v in spec["attrs"]})
+    return triton.compile(src, target=target, options=options.__dict__)
+
+
+def compile_launch(launch: Launch, arch: int = 90) -> Compiled:
+    """Compile `launch` (from `plan(..., interpreter=False)`) for sm_`arch`; raises on failure."""
+    from triton.backends.compiler import GPUTarget
+
+    kernel = compile_spec(specialize(launch, GPUTarget("cuda", arch, 32)))
     ptx = kernel.asm["ptx"]
     registers, local = _resource_usage(kernel.asm["cubin"])
     mma_lines = [ln for ln in ptx.splitlines() if "mma" in ln and not ln.lstrip().startswith("//")]
@@ -90,6 +119,34 @@ def compile_launch(launch: Launch, arch: int = 90) -> Compiled:
                     local_bytes=local, mma=bool(mma_lines),
                     tf32_mma=any(".tf32" in ln for ln in mma_lines),
                     vector_loads=len(re.findall(r"ld\.global[\w.:]*\.v[24]\.", ptx)))
+
+
+def precompile(launches: list[Launch], target: Any, workers: int) -> list[str | None]:
+    """Compile many launches in `workers` parallel processes (Triton compiles under the GIL, so
+    threads do not help): the autotuner's candidates then launch from the cache instead of
+    compiling one after another. Returns per launch None or the compile error (a candidate that
+    does not compile is skipped later, as before)."""
+    specs = [specialize(launch, target) for launch in launches]
+    if not specs:
+        return []
+    env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
+    chunks = [list(range(i, len(specs), workers)) for i in range(min(workers, len(specs)))]
+    errors: list[str | None] = [None] * len(specs)
+    with tempfile.TemporaryDirectory() as tmp:
+        procs = []
+        for c, idx in enumerate(chunks):
+            path = Path(tmp) / f"specs{c}.json"
+            path.write_text(json.dumps([specs[i] for i in idx]))
+            procs.append((idx, subprocess.Popen(
+                [sys.executable, "-m", "harness.kernels.aot", "--specs", str(path)], env=env,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)))
+        for idx, proc in procs:
+            out, err = proc.communicate()
+            lines = out.splitlines()
+            for j, i in enumerate(idx):
+                errors[i] = json.loads(lines[j])["error"] if j < len(lines) else \
+                    f"compile worker exited {proc.returncode}: {err.strip()[-300:]}"
+    return errors
 
 
 # -- the job runner tests use in a subprocess ---------------------------------------------------
@@ -127,10 +184,22 @@ def _job(job: dict[str, Any]) -> dict[str, Any]:
     return {**out, "config": launch.config.as_dict()}
 
 
+def _compile_quietly(spec: dict[str, Any]) -> str | None:
+    try:
+        compile_spec(spec)
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+    return None
+
+
 def main(argv: list[str]) -> int:
-    """`python -m harness.kernels.aot JOBS.json`: a JSON list of jobs in, one result per line out."""
-    jobs = json.loads(Path(argv[0]).read_text())
-    for job in jobs:
+    """`python -m harness.kernels.aot JOBS.json`: a JSON list of jobs in, one result per line out.
+    `python -m harness.kernels.aot --specs SPECS.json`: compile `specialize` results (precompile)."""
+    if argv[0] == "--specs":
+        for spec in json.loads(Path(argv[1]).read_text()):
+            print(json.dumps({"error": _compile_quietly(spec)}), flush=True)
+        return 0
+    for job in json.loads(Path(argv[0]).read_text()):
         print(json.dumps({"job": job, "result": _job(job)}), flush=True)
     return 0
 

@@ -173,14 +173,33 @@ def default_time_fn(fn: Callable[[], Any], *, device: str = "cpu", warmup: int =
     return statistics.median(sampler.sample(fn) for _ in range(reps))
 
 
+def _precompile(kind: str, op: Operand, x: torch.Tensor, pool: list[KernelConfig],
+                workers: int) -> None:
+    from triton.runtime import driver
+
+    from harness.kernels.aot import precompile
+    from harness.kernels.launch import plan
+
+    launches = []
+    for cfg in pool:
+        try:
+            launches.append(plan(kind, op, x, None, False, None, cfg, None, interpreter=False))
+        except Exception:  # refused by the launcher: skipped when timing too
+            continue
+    precompile(launches, driver.active.get_current_target(), min(workers, len(launches)))
+
+
 def autotune(kind: str, op: Operand, x: torch.Tensor, *, time_fn: TimeFn | None = None,
              configs: Iterable[KernelConfig] | None = None, cache: TuneCache | None = None,
-             use_cache: bool = True) -> KernelConfig:
+             use_cache: bool = True, precompile_workers: int | None = None) -> KernelConfig:
     """Fastest legal config for `kind` ('row_group' | 'bsr') on this operand and X.
 
-    A cached result for the same device/key is returned without timing. Candidates that fail to
-    compile or launch (e.g. out of shared memory) are skipped. Epilogue flags do not enter the key:
-    the epilogue runs once per output tile and does not move the optimum.
+    A cached result for the same device/key is returned without timing. On a GPU the candidates
+    are first compiled in parallel processes (`precompile_workers`, default one per CPU core, 0 =
+    off; harness.kernels.aot.precompile), so timing them finds each kernel in Triton's cache.
+    Candidates that fail to compile or launch (e.g. out of shared memory) are skipped. Epilogue
+    flags do not enter the key: the epilogue runs once per output tile and does not move the
+    optimum.
     """
     from harness.kernels import bsr_mm, row_group_mm
 
@@ -201,6 +220,9 @@ def autotune(kind: str, op: Operand, x: torch.Tensor, *, time_fn: TimeFn | None 
         raise ValueError(f"no legal {kind} config to tune for key {key}")
     fn = row_group_mm if kind == "row_group" else bsr_mm
     gpu = x.device.type == "cuda" and not interp
+    workers = (os.cpu_count() or 1) if precompile_workers is None else precompile_workers
+    if gpu and workers > 1 and len(pool) > 2:
+        _precompile(kind, op, x, pool, workers)
     timer = time_fn or partial(default_time_fn, device=str(x.device) if gpu else "cpu")
     best: tuple[float, KernelConfig] | None = None
     for cfg in pool:

@@ -130,3 +130,42 @@ def test_in_process_compile_needs_the_real_jit_functions():
             compile_launch(launch)
     else:
         assert compile_launch(launch).local_bytes == 0
+
+
+PRECOMPILE_SCRIPT = r"""
+import json, os, sys, torch
+from triton.backends.compiler import GPUTarget
+from harness.formats.base import get_format
+from harness.kernels.aot import compile_spec, precompile, specialize
+from harness.kernels.autotune import candidates
+from harness.kernels.launch import plan
+
+cache = os.environ["TRITON_CACHE_DIR"]
+w = torch.randn(96, 128)
+w[:, 64:] = 0
+op = get_format("row_group").encode(w.half(), group_size=16)
+x = torch.randn(128, 24).half()
+pool = candidates("row_group", 24, group_size=16)[:6]
+launches = [plan("row_group", op, x, None, False, None, c, None, interpreter=False) for c in pool]
+target = GPUTarget("cuda", 90, 32)
+errors = precompile(launches, target, workers=2)
+entries = sorted(os.listdir(cache))
+# the parent compiling the same launches must find every kernel in the cache
+for launch in launches:
+    compile_spec(specialize(launch, target))
+print(json.dumps({"errors": errors, "after_workers": entries, "after_parent": sorted(os.listdir(cache))}))
+"""
+
+
+def test_precompiled_kernels_are_cache_hits_for_the_same_launch(tmp_path):
+    """Workers compile in other processes; the launching process then finds each kernel in
+    Triton's cache (no new cache entry), which is what saves the autotuner's compile time."""
+    env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
+    env["TRITON_CACHE_DIR"] = str(tmp_path / "cache")
+    proc = subprocess.run([sys.executable, "-c", PRECOMPILE_SCRIPT], env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = json.loads(proc.stdout.splitlines()[-1])
+    assert out["errors"] == [None] * 6
+    assert len(out["after_workers"]) >= 6  # one entry per distinct kernel at least
+    assert out["after_parent"] == out["after_workers"]
