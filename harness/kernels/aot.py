@@ -28,6 +28,8 @@ from harness.kernels.launch import Launch
 
 # Shared memory a block may use (opt-in maximum), bytes: CUDA C Programming Guide, table
 # "Technical Specifications per Compute Capability".
+_PRECOMPILED: set[str] = set()  # specs this process has had compiled (skipped when asked again)
+
 MAX_SHARED = {80: 163 * 1024, 86: 99 * 1024, 89: 99 * 1024, 90: 227 * 1024}
 
 
@@ -126,12 +128,15 @@ def precompile(launches: list[Launch], target: Any, workers: int) -> list[str | 
     threads do not help): the autotuner's candidates then launch from the cache instead of
     compiling one after another. Returns per launch None or the compile error (a candidate that
     does not compile is skipped later, as before)."""
-    specs = [specialize(launch, target) for launch in launches]
+    all_specs = [specialize(launch, target) for launch in launches]
+    digests = [json.dumps(spec, sort_keys=True) for spec in all_specs]
+    todo = [i for i, d in enumerate(digests) if d not in _PRECOMPILED]  # once per process
+    errors: list[str | None] = [None] * len(all_specs)
+    specs = [all_specs[i] for i in todo]
     if not specs:
-        return []
+        return errors
     env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
     chunks = [list(range(i, len(specs), workers)) for i in range(min(workers, len(specs)))]
-    errors: list[str | None] = [None] * len(specs)
     with tempfile.TemporaryDirectory() as tmp:
         procs = []
         for c, idx in enumerate(chunks):
@@ -144,8 +149,10 @@ def precompile(launches: list[Launch], target: Any, workers: int) -> list[str | 
             out, err = proc.communicate()
             lines = out.splitlines()
             for j, i in enumerate(idx):
-                errors[i] = json.loads(lines[j])["error"] if j < len(lines) else \
+                errors[todo[i]] = json.loads(lines[j])["error"] if j < len(lines) else \
                     f"compile worker exited {proc.returncode}: {err.strip()[-300:]}"
+                if errors[todo[i]] is None:
+                    _PRECOMPILED.add(digests[todo[i]])
     return errors
 
 

@@ -150,10 +150,13 @@ launches = [plan("row_group", op, x, None, False, None, c, None, interpreter=Fal
 target = GPUTarget("cuda", 90, 32)
 errors = precompile(launches, target, workers=2)
 entries = sorted(os.listdir(cache))
+import subprocess
+subprocess.Popen = None  # asked again, the same process must not spawn workers
+again = precompile(launches, target, workers=2)
 # the parent compiling the same launches must find every kernel in the cache
 for launch in launches:
     compile_spec(specialize(launch, target))
-print(json.dumps({"errors": errors, "after_workers": entries, "after_parent": sorted(os.listdir(cache))}))
+print(json.dumps({"errors": errors, "again": again, "after_workers": entries, "after_parent": sorted(os.listdir(cache))}))
 """
 
 
@@ -167,5 +170,6 @@ def test_precompiled_kernels_are_cache_hits_for_the_same_launch(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = json.loads(proc.stdout.splitlines()[-1])
     assert out["errors"] == [None] * 6
+    assert out["again"] == [None] * 6
     assert len(out["after_workers"]) >= 6  # one entry per distinct kernel at least
     assert out["after_parent"] == out["after_workers"]
