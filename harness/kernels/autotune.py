@@ -18,6 +18,7 @@ import os
 import re
 import statistics
 import tempfile
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from itertools import product
@@ -186,7 +187,11 @@ def _precompile(kind: str, op: Operand, x: torch.Tensor, pool: list[KernelConfig
             launches.append(plan(kind, op, x, None, False, None, cfg, None, interpreter=False))
         except Exception:  # refused by the launcher: skipped when timing too
             continue
-    precompile(launches, driver.active.get_current_target(), min(workers, len(launches)))
+    try:
+        precompile(launches, driver.active.get_current_target(), min(workers, len(launches)))
+    except Exception as exc:  # Triton internals differ by version: then compile while timing
+        warnings.warn(f"parallel precompile skipped ({type(exc).__name__}: {exc}); "
+                      "candidates compile one by one", stacklevel=3)
 
 
 def autotune(kind: str, op: Operand, x: torch.Tensor, *, time_fn: TimeFn | None = None,
