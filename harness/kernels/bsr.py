@@ -5,8 +5,7 @@ columns, values (nnzb, r, c) contiguous. One program owns one block row (r rows)
 of N and walks the row's blocks: each block is one contiguous r·c load of W and a c×BLOCK_N tile
 of X (rows masked past K, so a zero-padded edge block is harmless), multiplied on the tensor cores
 by tl.dot into an fp32 r×BLOCK_N accumulator. fp32 inputs use IEEE precision unless the config
-allows TF32. Epilogue as in row_group.py: + bias, ReLU, clamp(max=c)
-(wang-training-sparse-dnn-gpus-graph-challenge.md). Rows ≥ M and columns ≥ N are masked on store;
+allows TF32. Fused epilogue (+ bias, ReLU, clamp): harness.kernels.epilogue. Rows ≥ M and columns ≥ N are masked on store;
 every other output element is written, empty block rows included.
 """
 
@@ -14,6 +13,8 @@ from __future__ import annotations
 
 import triton
 import triton.language as tl
+
+from harness.kernels.epilogue import epilogue
 
 
 @triton.jit
@@ -42,11 +43,7 @@ def bsr_kernel(crow, col_idx, values, x, bias, out,
         acc = tl.dot(w, xt.to(w.dtype), acc, input_precision=PRECISION)
     rows = pid_m * R + offs_r
     r_mask = rows < M
-    if HAS_BIAS:
-        acc += tl.load(bias + rows, mask=r_mask, other=0.0).to(tl.float32)[:, None]
-    if RELU:
-        acc = tl.maximum(acc, 0.0)
-    if HAS_CLAMP:
-        acc = tl.minimum(acc, clamp_max)
+    acc = epilogue(acc, bias + rows[:, None], r_mask[:, None], clamp_max, HAS_BIAS, RELU,
+                   HAS_CLAMP)
     tl.store(out + rows[:, None] * stride_om + offs_n[None, :] * stride_on,
              acc.to(out.dtype.element_ty), mask=r_mask[:, None] & n_mask[None, :])

@@ -36,6 +36,8 @@ from __future__ import annotations
 import triton
 import triton.language as tl
 
+from harness.kernels.epilogue import epilogue
+
 
 @triton.jit
 def row_group_kernel(row_ptr, group_cols, values, x, bias, out,
@@ -67,12 +69,7 @@ def row_group_kernel(row_ptr, group_cols, values, x, bias, out,
             xt = tl.load(x + k[:, None] * stride_xk + offs_n[None, :] * stride_xn,
                          mask=x_mask, other=0.0).to(tl.float32)
             acc += tl.sum(w[:, None] * xt, axis=0)
-        if HAS_BIAS:
-            acc += tl.load(bias + row, mask=in_m, other=0.0).to(tl.float32)
-        if RELU:
-            acc = tl.maximum(acc, 0.0)
-        if HAS_CLAMP:
-            acc = tl.minimum(acc, clamp_max)
+        acc = epilogue(acc, bias + row, in_m, clamp_max, HAS_BIAS, RELU, HAS_CLAMP)
         tl.store(out + row * stride_om + offs_n * stride_on,
                  acc.to(out.dtype.element_ty), mask=n_mask & in_m)
 
@@ -118,11 +115,7 @@ def row_group_tile_kernel(row_ptr, chunk_counts, group_cols, values, x, bias, ou
         xt = tl.load(x + k[:, None] * stride_xk + offs_n[None, :] * stride_xn,
                      mask=(k < K)[:, None] & n_mask[None, :], other=0.0)
         acc = tl.dot(w, xt.to(w.dtype), acc, input_precision=PRECISION)
-    if HAS_BIAS:
-        acc += tl.load(bias + rows, mask=r_mask, other=0.0).to(tl.float32)[:, None]
-    if RELU:
-        acc = tl.maximum(acc, 0.0)
-    if HAS_CLAMP:
-        acc = tl.minimum(acc, clamp_max)
+    acc = epilogue(acc, bias + rows[:, None], r_mask[:, None], clamp_max, HAS_BIAS, RELU,
+                   HAS_CLAMP)
     tl.store(out + rows[:, None] * stride_om + offs_n[None, :] * stride_on,
              acc.to(out.dtype.element_ty), mask=r_mask[:, None] & n_mask[None, :])
