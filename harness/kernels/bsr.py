@@ -5,8 +5,9 @@ columns, values (nnzb, r, c) contiguous. One program owns one block row (r rows)
 of N and walks the row's blocks: each block is one contiguous r·c load of W and a c×BLOCK_N tile
 of X (rows masked past K, so a zero-padded edge block is harmless), multiplied on the tensor cores
 by tl.dot into an fp32 r×BLOCK_N accumulator. fp32 inputs use IEEE precision unless the config
-allows TF32. Fused epilogue (+ bias, ReLU, clamp): harness.kernels.epilogue. Rows ≥ M and columns ≥ N are masked on store;
-every other output element is written, empty block rows included.
+allows TF32. Fused epilogue (+ bias, ReLU, clamp): harness.kernels.epilogue. Rows ≥ M and
+columns ≥ N are masked on store; every other output element is written, empty block rows
+included.
 """
 
 from __future__ import annotations
