@@ -16,6 +16,11 @@ BLOCK_DIMS = (16, 32, 64)
 NUM_WARPS = (1, 2, 4, 8, 16)
 STRATEGIES = ("row", "tile")
 MAX_TILE_ELEMENTS = 16384  # per-program register tile (elements of fp32) above which GPUs spill
+# Tile strategy: the software pipeline buffers the group-slot gathers of every stage in shared
+# memory, which grows as block_m × (block_k/g)² × num_stages (compiled for sm_90 without a GPU,
+# harness.kernels.aot, fp32: 64·8²·3 → 144 KiB, 128·8²·2 → 150 KiB, 128·8²·3 → 284 KiB, over the
+# 227 KiB an H100 block may have). Capped so every legal config fits an A100's 163 KiB too.
+MAX_TILE_GATHER = 16384
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,11 @@ def validate_config(kind: str, config: KernelConfig, *, interpreter: bool,
                     return f"tl.dot needs {name} ≥ 16 and a power of two, got {v}"
             if group_size is not None and c.block_k // group_size > 16:
                 return f"tile strategy scans ≤ 16 group slots per chunk, got {c.block_k // group_size}"
+            if group_size is not None:
+                gather = c.block_m * (c.block_k // group_size) ** 2 * c.num_stages
+                if gather > MAX_TILE_GATHER:
+                    return (f"tile block_m·(block_k/g)²·num_stages = {gather} exceeds "
+                            f"{MAX_TILE_GATHER} (shared memory of the pipelined gathers)")
             big = max(c.block_m * c.block_k, c.block_m * c.block_n, c.block_k * c.block_n)
             if big > MAX_TILE_ELEMENTS:
                 return f"tile of {c.block_m}×{c.block_k}×{c.block_n} exceeds {MAX_TILE_ELEMENTS}"

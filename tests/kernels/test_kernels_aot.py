@@ -50,6 +50,11 @@ def _jobs() -> list[dict]:
         {"kind": "bsr", "dtype": "float32", "shape": [320, 960, 50], "block": [32, 32],
          "epilogue": True},
     ]
+    # the largest tile-strategy gathers config.MAX_TILE_GATHER admits must fit an A100
+    jobs += [{"kind": "row_group", "dtype": dt, "shape": [300, 1000, 64], "group_size": 4,
+              "arch": 80, "config": {"strategy": "tile", "block_m": 128, "block_k": 32,
+                                     "block_n": 64, "num_warps": 8, "num_stages": 2}}
+             for dt in ("float32", "float16")]
     return jobs
 
 
@@ -92,6 +97,14 @@ def test_shared_memory_fits_the_target_and_nothing_spills(compiled):
         assert r["shared_bytes"] <= MAX_SHARED[r["arch"]], _label(e)
         assert r["local_bytes"] == 0, f"{_label(e)} spills: {r}"
         assert 0 < r["registers"] <= 255, _label(e)
+
+
+def test_the_gather_cap_refuses_what_would_overflow_shared_memory():
+    from harness.kernels.config import KernelConfig, validate_config
+
+    big = KernelConfig(strategy="tile", block_m=128, block_k=32, block_n=64, num_stages=3)
+    assert "shared memory" in validate_config("row_group", big, interpreter=False, group_size=4)
+    assert validate_config("row_group", big, interpreter=False, group_size=16) is None
 
 
 def test_tensor_cores_exactly_where_tl_dot_runs_16_bit_or_tf32(compiled):
