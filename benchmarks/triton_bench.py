@@ -372,6 +372,13 @@ def main(argv: list[str] | None = None) -> int:
 
     warnings.filterwarnings("ignore", message=".*[Ss]parse.*")  # torch's CSR beta notices
     args = parse_args(argv)
+    if not (args.dry_run or args.cpu):
+        import torch
+
+        if not torch.cuda.is_available():  # the interpreter would take hours on these shapes
+            print("triton_bench.py: no CUDA device; the grid needs a GPU (use --dry-run, or --cpu "
+                  "with small --shapes, for an interpreter pass)", file=sys.stderr)
+            return 2
     result = run(args)
     print_table(result)
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", result["provenance"]["device"]).strip("_")

@@ -46,3 +46,12 @@ def test_tiny_run_writes_results(tmp_path):
     for name in ("triton_rg_row", "triton_rg_tile", "cublas_dense"):
         assert by_variant[name]["status"] == "ok" and by_variant[name]["rel_error"] < 1e-4
     assert out.with_suffix(".csv").read_text().startswith("m,k,n,dtype")
+
+
+def test_without_cuda_the_full_grid_is_refused_in_one_line(capsys):
+    if torch.cuda.is_available():
+        assert _load().parse_args([]).cpu is False  # on a GPU the grid runs; nothing to refuse
+        return
+    assert _load().main(["--shapes", "4096x4096x50"]) == 2
+    err = capsys.readouterr().err
+    assert "no CUDA device" in err and err.count("\n") == 1
