@@ -13,7 +13,9 @@ CUDA
   csr   cuSPARSE generic SpMM; float16/bfloat16 accumulate in float32. bfloat16 needs SM80+
         (cuSPARSE runs a data type only where the GPU supports it natively).
   csc   torch converts CSC → CSR inside every call (timed), then cuSPARSE SpMM.
-  coo   cuSPARSE; torch coalesces and derives CSR row pointers inside every call (timed).
+  coo   cuSPARSE through ATen's legacy COO path, float32/float64 only (its dispatch has no
+        Half/BFloat16: "addmm_sparse_cuda" not implemented for 'Half', pytorch#41069, #144040);
+        torch coalesces and derives CSR row pointers inside every call (timed).
   bsr   square blocks larger than 1×1 only (ATen asserts it). float64 → cuSPARSE bsrmm.
         float16/bfloat16/float32 never reach cuSPARSE: torch uses its bundled Triton kernel
         (torch.sparse._triton_ops.bsr_dense_addmm) when the block side is a power of two ≥ 16 and
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
 
 _ALL = frozenset({"float32", "float16", "bfloat16", "float64"})
 _MKL = frozenset({"float32", "float64"})
+_FP32_64 = _MKL  # the same set on CUDA, where it is not MKL's limit but ATen's COO dispatch
 
 # (device type, format) → dtypes torch 2.13 runs for sparse @ dense.
 SUPPORT: dict[tuple[str, str], frozenset[str]] = {
@@ -52,7 +55,7 @@ SUPPORT: dict[tuple[str, str], frozenset[str]] = {
     ("cpu", "coo"): _ALL,
     ("cuda", "csr"): _ALL,
     ("cuda", "csc"): _ALL,
-    ("cuda", "coo"): _ALL,
+    ("cuda", "coo"): _FP32_64,
     ("cuda", "bsr"): _ALL,
 }
 

@@ -84,6 +84,19 @@ def test_torch_sparse_cuda_bsr_rules(block, dtype, ok) -> None:
     assert (torch_sparse.TorchSparse().check(case) is None) == ok
 
 
+@pytest.mark.parametrize(("fmt", "dtype", "ok"), [
+    ("coo", "float32", True), ("coo", "float64", True), ("coo", "float16", False),
+    ("coo", "bfloat16", False), ("csr", "float16", True), ("csc", "bfloat16", True),
+])
+def test_torch_sparse_cuda_half_precision_rules(fmt, dtype, ok) -> None:
+    # ATen's CUDA COO mm dispatches float/double only (pytorch#41069, #144040); CSR/CSC run
+    # cuSPARSE SpMM with float32 accumulation for 16-bit inputs
+    reason = torch_sparse.TorchSparse().check(Case(fmt, "cuda", dtype, 64, 64, 16))
+    assert (reason is None) == ok
+    if not ok:
+        assert dtype in reason and "COO" in reason
+
+
 def test_cuda_bsr_path_documents_which_library_runs() -> None:
     assert torch_sparse.cuda_bsr_path("float64", (16, 16), 16) == "cusparse-bsrmm"
     assert torch_sparse.cuda_bsr_path("float16", (16, 16), 32) == "torch-triton-bsr_dense_addmm"
