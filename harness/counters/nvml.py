@@ -1,12 +1,23 @@
 """NVML counters (nvidia-ml-py, imported lazily) for CUDA devices.
 
 Around the timed region: power (W), SM and memory clocks (MHz), temperature (°C), clock-event
-(throttle) reasons, GPU and memory utilisation (%), memory used (MiB). `throttled` is True when
-any reason other than "GPU idle" is set (the reasons are also listed by name).
+(throttle) reasons, GPU and memory utilisation (%), memory used (MiB). `throttled` is True when a
+*slowdown* reason is set — power cap, thermal, hardware slowdown or power brake — not for the
+idle state or for clock settings (applications clocks, sync boost, display clock); every reason
+is also listed by name.
+
+Power is NVML's instantaneous reading (field NVML_FI_DEV_POWER_INSTANT) where the driver has it:
+on Ampere and newer `nvmlDeviceGetPowerUsage` returns a 1 s average, which right after a burst of
+work says more about that work than about the moment (NVML API reference). `nvml.power_kind`
+says which was read.
 
 Energy is a separate phase (`energy`): NVML's total-energy counter (mJ) updates only every
 10–20 ms, so it is differenced over ≥ 1 s of back-to-back calls and divided by the call count;
-idle power is read first, after the device has been quiet for a moment.
+idle power is read first, after the device has been quiet for a moment. That phase is also when
+the GPU is busy long enough to throttle, so the clock-event reasons and the SM clock are sampled
+while it runs (`nvml.energy_phase.*`).
+
+A counter never raises: a device NVML cannot open gives `nvml.available = "unavailable: …"`.
 """
 
 from __future__ import annotations
@@ -50,8 +61,33 @@ def reason_names(mask: int) -> list[str]:
     return [name for bit, name in REASONS.items() if mask & bit]
 
 
+SLOWDOWN = 0x4 | 0x8 | 0x20 | 0x40 | 0x80  # power cap, hw slowdown, thermal, power brake
+_VALUE_FIELD = {0: "dVal", 1: "uiVal", 2: "ulVal", 3: "ullVal", 4: "sllVal", 5: "siVal",
+                6: "usVal"}  # nvmlValueType_t → member of c_nvmlValue_t
+
+
 def is_throttled(mask: int) -> bool:
-    return bool(mask & ~0x1)
+    return bool(mask & SLOWDOWN)
+
+
+def power_w(nv: Any, h: Any) -> tuple[float, str]:
+    """(watts, 'instant' | 'average_1s'): the instantaneous field where the driver has it."""
+    field = getattr(nv, "NVML_FI_DEV_POWER_INSTANT", None)
+    if field is not None:
+        try:
+            fv = nv.nvmlDeviceGetFieldValues(h, [field])[0]
+            if int(fv.nvmlReturn) == 0:
+                return float(getattr(fv.value, _VALUE_FIELD[int(fv.valueType)])) / 1000.0, \
+                    "instant"
+        except Exception:  # an older driver: fall back to the averaged reading
+            pass
+    return nv.nvmlDeviceGetPowerUsage(h) / 1000.0, "average_1s"
+
+
+def _reasons(nv: Any, h: Any) -> int:
+    get = getattr(nv, "nvmlDeviceGetCurrentClocksEventReasons", None) or \
+        nv.nvmlDeviceGetCurrentClocksThrottleReasons
+    return int(get(h))
 
 
 def _handle(nv: Any, device: str) -> Any:
@@ -77,14 +113,16 @@ def _safe(fn: Callable[[], Any]) -> Any:
 
 def read_state(nv: Any, h: Any) -> dict[str, float | int | str | bool]:
     out: dict[str, float | int | str | bool] = {}
-    out["nvml.power_w"] = _safe(lambda: nv.nvmlDeviceGetPowerUsage(h) / 1000.0)
+    power = _safe(lambda: power_w(nv, h))
+    if isinstance(power, str):
+        out["nvml.power_w"] = power
+    else:
+        out["nvml.power_w"], out["nvml.power_kind"] = power
     out["nvml.sm_clock_mhz"] = _safe(lambda: nv.nvmlDeviceGetClockInfo(h, nv.NVML_CLOCK_SM))
     out["nvml.mem_clock_mhz"] = _safe(lambda: nv.nvmlDeviceGetClockInfo(h, nv.NVML_CLOCK_MEM))
     out["nvml.temperature_c"] = _safe(
         lambda: nv.nvmlDeviceGetTemperature(h, nv.NVML_TEMPERATURE_GPU))
-    get_reasons = getattr(nv, "nvmlDeviceGetCurrentClocksEventReasons", None) or \
-        nv.nvmlDeviceGetCurrentClocksThrottleReasons
-    mask = _safe(lambda: int(get_reasons(h)))
+    mask = _safe(lambda: _reasons(nv, h))
     if isinstance(mask, int):
         out["nvml.clock_event_reasons"] = ",".join(reason_names(mask)) or "none"
         out["nvml.throttled"] = is_throttled(mask)
@@ -103,6 +141,7 @@ class NvmlCounter(Counter):
     def __init__(self) -> None:
         self._h: Any = None
         self._start: dict[str, Any] = {}
+        self._error: str | None = None
 
     def available(self, device: str = "cpu") -> str | None:
         if device.split(":", 1)[0] != "cuda":
@@ -114,11 +153,17 @@ class NvmlCounter(Counter):
         return None
 
     def start(self, device: str) -> None:
-        nv = _nvml()
-        self._h = _handle(nv, device)
-        self._start = read_state(nv, self._h)
+        try:
+            nv = _nvml()
+            self._h = _handle(nv, device)
+            self._start = read_state(nv, self._h)
+            self._error = None
+        except Exception as exc:  # e.g. no permission on this device: a reason, not a crash
+            self._error = f"unavailable: {type(exc).__name__}: {exc}"
 
     def stop(self) -> dict[str, float | int | str | bool]:
+        if self._error is not None:
+            return {"nvml.available": self._error}
         out = read_state(_nvml(), self._h)
         # throttled if it was throttled at either end of the region
         out["nvml.throttled"] = bool(out.get("nvml.throttled")) or bool(
@@ -127,22 +172,30 @@ class NvmlCounter(Counter):
 
     def energy(self, run: Callable[[], Any], sync: Callable[[], None], device: str,
                min_s: float = ENERGY_MIN_S) -> dict[str, float | int | str | bool]:
-        nv = _nvml()
-        h = _handle(nv, device)
+        try:
+            nv = _nvml()
+            h = _handle(nv, device)
+        except Exception as exc:
+            return {"nvml.energy": f"unavailable: {type(exc).__name__}: {exc}"}
         sync()
         time.sleep(IDLE_SETTLE_S)
-        out: dict[str, float | int | str | bool] = {
-            "nvml.idle_power_w": _safe(lambda: nv.nvmlDeviceGetPowerUsage(h) / 1000.0)}
+        idle = _safe(lambda: power_w(nv, h)[0])
+        out: dict[str, float | int | str | bool] = {"nvml.idle_power_w": idle}
         try:
             e0 = nv.nvmlDeviceGetTotalEnergyConsumption(h)
         except Exception as exc:
             out["nvml.energy"] = f"unavailable: {exc}"
             return out
-        calls, t0 = 0, time.perf_counter()
+        calls, t0, mask, clocks = 0, time.perf_counter(), 0, []
         while True:  # queue calls in chunks; sync to know how much time really passed
             for _ in range(16):
                 run()
             calls += 16
+            # sampled while the chunk still runs: the busy GPU's reasons and clock
+            busy = _safe(lambda: (_reasons(nv, h), nv.nvmlDeviceGetClockInfo(h, nv.NVML_CLOCK_SM)))
+            if not isinstance(busy, str):
+                mask |= busy[0]
+                clocks.append(busy[1])
             sync()
             if time.perf_counter() - t0 >= min_s:
                 break
@@ -150,4 +203,8 @@ class NvmlCounter(Counter):
         out["nvml.energy_j_per_call"] = (e1 - e0) * 1e-3 / calls
         out["nvml.energy_calls"] = calls
         out["nvml.energy_phase_s"] = time.perf_counter() - t0
+        if clocks:
+            out["nvml.energy_phase.clock_event_reasons"] = ",".join(reason_names(mask)) or "none"
+            out["nvml.energy_phase.throttled"] = is_throttled(mask)
+            out["nvml.energy_phase.min_sm_clock_mhz"] = min(clocks)
         return out
