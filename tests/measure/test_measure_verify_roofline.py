@@ -80,3 +80,23 @@ def test_peak_is_measured_once_and_stored(monkeypatch):
 
 def test_measure_peak_small_copy_is_positive():
     assert roofline.measure_peak("cpu", nbytes=1 << 20, reps=2) > 0
+
+
+def test_measure_peak_is_the_best_sample_of_the_measurement_sampler(monkeypatch):
+    from harness.measure import clock
+
+    times = iter([4e-3, 2e-3, 3e-3])
+
+    class Fake:
+        def sample(self, fn):
+            fn()
+            return next(times)
+
+        def sync(self):
+            pass
+
+    made = []
+    monkeypatch.setattr(clock, "make_sampler", lambda device, hot: made.append(hot) or Fake())
+    bps = roofline.measure_peak("cpu", nbytes=1 << 20, reps=3)
+    assert made == [True]  # hot: the copy itself is what evicts the caches
+    assert bps == pytest.approx(2 * (1 << 20) / 2e-3)
