@@ -67,6 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     results = bench.measure_many(points)
     base = bench.baseline(points[0])
     print(file=sys.stderr)
+    if base.status != "ok":  # e.g. out of memory: no speedup can be computed
+        print(f"fig3.py: dense baseline {base.status}: {base.reason}", file=sys.stderr)
+        return 1
     rows = []
     for p, r in zip(points, results, strict=True):
         rows.append({"rate": p.prune.rate, "g": p.prune.group_size, "status": r.status,

@@ -86,50 +86,29 @@ def prune_blocks(w: Any, block: tuple[int, int], rate: float) -> Any:
 # --------------------------------------------------------------------------- timing
 
 class Timer:
-    """Median of CUDA-event-timed calls with an L2 flush before each; perf_counter on CPU."""
+    """Median of `reps` samples from the measurement core's sampler (harness.measure.clock):
+    CUDA events with the L2 flushed and the stream held while the call is queued; perf_counter
+    on the CPU."""
 
     def __init__(self, device: Any, reps: int, warmup: int = 3) -> None:
-        import torch
+        from harness.measure.clock import make_sampler
 
-        self.cuda = device.type == "cuda"
         self.reps, self.warmup = reps, warmup
-        self.flush_buf = None
-        if self.cuda:
-            l2 = int(getattr(torch.cuda.get_device_properties(device), "L2_cache_size", 0) or 0)
-            self.flush_buf = torch.empty(max(l2, 1 << 20) // 4, dtype=torch.int32, device=device)
+        self.sampler = make_sampler(str(device))
 
     def __call__(self, fn: Callable[[], Any]) -> float:
-        import torch
-
         for _ in range(self.warmup):
             fn()
-        samples = []
-        for _ in range(self.reps):
-            if self.cuda:
-                self.flush_buf.fill_(0)  # a write evicts the previous call's lines, outside timing
-                start = torch.cuda.Event(enable_timing=True)
-                end = torch.cuda.Event(enable_timing=True)
-                start.record()
-                fn()
-                end.record()
-                end.synchronize()
-                samples.append(start.elapsed_time(end) / 1e3)
-            else:
-                t0 = time.perf_counter()
-                fn()
-                samples.append(time.perf_counter() - t0)
-        return statistics.median(samples)
+        self.sampler.sync()
+        return statistics.median(self.sampler.sample(fn) for _ in range(self.reps))
 
 
-def peak_bandwidth(device: Any, timer: Timer, dry: bool) -> float:
-    """Bytes/s of a large device copy (read + write), the reference for 'fraction of peak'."""
-    import torch
+def peak_bandwidth(device: Any, dry: bool) -> float:
+    """Bytes/s of a large device copy (read + write), the reference for 'fraction of peak' — the
+    same measurement the harness stores per device (harness.measure.roofline)."""
+    from harness.measure.roofline import measure_peak
 
-    n = (1 << 20) if dry else (1 << 28)  # 1 GiB of int32 per buffer on a GPU
-    src = torch.ones(n, dtype=torch.int32, device=device)
-    dst = torch.empty_like(src)
-    t = timer(lambda: dst.copy_(src))
-    return 2 * src.numel() * src.element_size() / t
+    return measure_peak(str(device), nbytes=(4 << 20) if dry else None)
 
 
 # --------------------------------------------------------------------------- variants
@@ -184,7 +163,7 @@ def run(args: argparse.Namespace) -> dict:
     from harness.kernels.autotune import TuneCache, device_name
 
     timer = Timer(device, reps=args.reps)
-    peak = peak_bandwidth(device, timer, args.dry_run)
+    peak = peak_bandwidth(device, args.dry_run)
     dev_name = device_name(device)
     prov = {"device": dev_name, "torch": torch.__version__, "triton": triton.__version__,
             "cuda": torch.version.cuda, "driver": _driver(), "python": platform.python_version(),
@@ -256,8 +235,9 @@ def _measure(variants: dict, ref: Any, x: Any, timer: Timer, cache: Any, dtype_n
                                      block_n=max(16, config.block_n),
                                      block_k=max(16, geo["group_size"]))
                 elif strategy == "row" and config.strategy != "row":
+                    # the launcher's row-strategy default for this target (fp32 never tiles)
                     config = default_config(kind, x.shape[1], group_size=geo["group_size"],
-                                            interpreter=True)
+                                            dtype="float32")
             if kind == "row_group" and config.strategy == "tile":
                 nbytes += _nbytes([chunk_counts(op, config.block_k)])  # its extra index
             spec = partial(fn, op, x, config=config)
@@ -363,6 +343,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     a.groups = [int(v) for v in a.groups.split(",") if v]
     a.blocks = _parse_blocks(a.blocks or "")
     a.dtypes = [v.strip() for v in a.dtypes.split(",")]
+    bad = [d for d in a.dtypes if d not in TOL]
+    if bad:
+        p.error(f"--dtypes: expected some of {', '.join(TOL)}, got {', '.join(bad)}")
     a.strategies = [v.strip() for v in a.strategies.split(",") if v.strip()]
     return a
 

@@ -10,6 +10,11 @@ A `Sampler` times one call of a callable on its device:
 * CUDA: a pair of CUDA events recorded on the current stream around one call, `synchronize` on the
   end event; before each *cold* sample the L2 cache is flushed by writing a buffer of
   `L2_cache_size` bytes (outside the timed region, as nvbench does); hot mode skips the flush.
+  Before the start event a short spin kernel (`torch.cuda._sleep`, nvbench's "blocking kernel")
+  holds the stream, so the host has queued the call's launches by the time the start event
+  fires: the sample is the GPU's time for the call, not the host's launch overhead (cuSPARSE
+  descriptor set-up, Python) — which a synchronous CPU timing would include, and which differs
+  between libraries.
 """
 
 from __future__ import annotations
@@ -53,8 +58,12 @@ class CpuSampler:
         return None
 
 
+BLOCK_CYCLES = 200_000  # ≈ 100 µs at H100 clocks: longer than any call's host-side launch work
+
+
 class CudaSampler:
-    """CUDA events on the current stream; L2 flushed before each sample unless `hot`."""
+    """CUDA events on the current stream; L2 flushed before each sample unless `hot`; the stream
+    held by a spin kernel while the call is queued."""
 
     def __init__(self, device: str, *, hot: bool = False) -> None:
         import torch
@@ -69,6 +78,14 @@ class CudaSampler:
         # Writing a buffer of L2's size evicts the operands of the previous call (nvbench's flush).
         self.flush_buf = (torch.empty(max(l2, 1) // 4 + 1, dtype=torch.int32, device=self.device)
                           if l2 and not hot else None)
+        sleep = getattr(torch.cuda, "_sleep", None)  # private but long-standing; optional
+        device = self.device
+
+        def block() -> None:
+            with torch.cuda.device(device):  # _sleep launches on the current device's stream
+                sleep(BLOCK_CYCLES)
+
+        self.block = block if sleep is not None else None
 
     def flush(self) -> None:
         if self.flush_buf is not None:
@@ -76,6 +93,8 @@ class CudaSampler:
 
     def sample(self, fn: Callable[[], Any]) -> float:
         self.flush()
+        if self.block is not None:
+            self.block()
         self.start.record(self.stream)
         fn()
         self.end.record(self.stream)

@@ -24,6 +24,28 @@ def test_cuda_sampler_times_a_matmul():
     assert make_sampler("cuda:0", hot=True).flush_buf is None
 
 
+def test_cuda_sampler_keeps_host_launch_overhead_out():
+    """30 µs of host work before a ~µs kernel: the spin kernel holds the stream while it runs,
+    so the sample is the GPU's time (well under 30 µs), as nvbench's blocking kernel does."""
+    import time
+
+    import torch
+
+    from harness.measure.clock import make_sampler
+
+    s = make_sampler("cuda:0", hot=True)
+    x = torch.zeros(1, device="cuda")
+
+    def slow_host_then_tiny_kernel():
+        t0 = time.perf_counter()
+        while time.perf_counter() - t0 < 30e-6:
+            pass
+        x.add_(1)
+
+    xs = sorted(s.sample(slow_host_then_tiny_kernel) for _ in range(21))
+    assert xs[10] < 20e-6
+
+
 def test_bench_on_cuda_verifies_and_times():
     from harness.config.settings import MeasureSettings
     from harness.measure.runner import Bench
