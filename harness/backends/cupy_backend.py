@@ -2,7 +2,8 @@
 
 The torch tensors are shared with CuPy through DLPack (no copies) in `prepare`; the only copy
 made there is X in column-major order, which `cupyx.cusparse.spmm` requires (done once, outside
-timing, instead of inside every call as `csr_matrix @ X` would). Work is queued on torch's
+timing, instead of inside every call as `csr_matrix @ X` would), and the output, which SpMM would
+otherwise allocate and zero in every call. Work is queued on torch's
 current stream (wrapped as a CuPy `ExternalStream`), so CUDA-event timing on torch's stream sees
 it; `sync` synchronises that stream.
 
@@ -114,7 +115,10 @@ def _sparse_fn(op: Operand, arrays: dict, xc: Any) -> Any:
                            shape=shape)
         a.sum_duplicates()  # marks it canonical (sorted, unique), as SpMM requires
     xf = cupy.asfortranarray(xc)
-    return lambda: cusparse.spmm(a, xf)
+    # The output is allocated once here: spmm(c=None) would allocate and zero it inside every
+    # timed call. Zeros, not empty: the previous result stays finite, so beta·C is 0 either way.
+    c = cupy.zeros((shape[0], xf.shape[1]), dtype=a.dtype, order="F")
+    return lambda: cusparse.spmm(a, xf, c=c)
 
 
 BACKENDS.register("cupy", CupyBackend())
