@@ -1,10 +1,10 @@
 """`cupy`: CSR / COO × dense with cuSPARSE SpMM through CuPy, and dense W @ X with cuBLAS (CUDA).
 
-The torch tensors are shared with CuPy through DLPack (no copies) in `prepare`; the only copy
-made there is X in column-major order, which `cupyx.cusparse.spmm` requires (done once, outside
-timing, instead of inside every call as `csr_matrix @ X` would), and the output, which SpMM would
-otherwise allocate and zero in every call. Work is queued on torch's
-current stream (wrapped as a CuPy `ExternalStream`), so CUDA-event timing on torch's stream sees
+The torch tensors are shared with CuPy through DLPack (no copies) in `prepare`. Made there too,
+once and outside timing: X in column-major order, which `cupyx.cusparse.spmm` requires (instead
+of inside every call as `csr_matrix @ X` would), and the SpMM output, which spmm would otherwise
+allocate and zero in every call. Work is queued on torch's current stream (wrapped as a CuPy
+`ExternalStream`), so CUDA-event timing on torch's stream sees
 it; `sync` synchronises that stream.
 
 dtypes: cuSPARSE SpMM through CuPy runs float32/float64 (CuPy passes the matrix dtype as the
