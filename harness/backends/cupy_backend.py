@@ -4,8 +4,8 @@ The torch tensors are shared with CuPy through DLPack (no copies) in `prepare`. 
 once and outside timing: X in column-major order, which `cupyx.cusparse.spmm` requires (instead
 of inside every call as `csr_matrix @ X` would), and the SpMM output, which spmm would otherwise
 allocate and zero in every call. Work is queued on torch's current stream (wrapped as a CuPy
-`ExternalStream`), so CUDA-event timing on torch's stream sees
-it; `sync` synchronises that stream.
+`ExternalStream`), so CUDA-event timing on torch's stream sees it; `sync` synchronises that
+stream.
 
 dtypes: cuSPARSE SpMM through CuPy runs float32/float64 (CuPy passes the matrix dtype as the
 compute type, and half-precision compute is not a cuSPARSE SpMM mode); dense cuBLAS also runs
