@@ -99,6 +99,7 @@ class Bench:
         self._dense = _LRU(2)  # prepared dense baselines per problem
         self._variants = _LRU(4)  # prepared (and verified) variants per point
         self._baselines: dict[tuple, Measurement] = {}
+        self._warm: set = set()  # keys of prepared variants already warmed up and timed
         if threads is not None:
             import torch
 
@@ -214,9 +215,13 @@ class Bench:
         first = group[0]
         fresh_base = problems.problem_key(first) not in self._dense
         base = self._dense_variant(first)
+        if fresh_base:
+            self._warm.discard(base.point.key())
         variants: list[_Variant] = []
         for p in group:
             fresh = p.key() not in self._variants
+            if fresh:  # (re)prepared: a new callable, so it warms up again
+                self._warm.discard(p.key())
             v = base if p.key() == first.baseline().key() else \
                 self._variants.fetch(p.key(), lambda p=p: self._prepare(p))
             variants.append(v)
@@ -234,8 +239,10 @@ class Bench:
         try:
             counters = self._start_counters()
             res = run_interleaved({k: v.run for k, v in runnable.items()}, self.policy,
-                                  self._sampler_(), self.clock, self.progress)
+                                  self._sampler_(), self.clock, self.progress,
+                                  warmed=self._warm & set(runnable))
             observed = self._stop_counters(counters)
+            self._warm.update(runnable)
         except Exception as exc:
             why = _one_line(exc)
             return [v.done or Measurement(v.point, "error", reason=why) for v in variants]

@@ -2,7 +2,8 @@
 
 Method (DESIGN.md; nvbench, Kernel Tuner, torch.utils.benchmark, asv):
 
-1. Warm-up: `warmup` untimed calls of every variant (module load, JIT, handles stay out).
+1. Warm-up: `warmup` untimed calls of every variant (module load, JIT, handles stay out); none
+   for a variant the caller says is already warm (timed before in this process).
 2. Interleaved rounds: round r takes `per_round` samples of every variant in a fixed order
    (dense, A, B, dense, A, B, …), so slow drifts of a shared machine hit all variants alike.
 3. Adaptive stop, checked after each complete round (rounds stay complete, so ratios pair):
@@ -30,7 +31,7 @@ Defaults per device type (`Policy.for_device`):
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,15 +125,20 @@ def _converged(res: RoundsResult, policy: Policy) -> bool:
 
 def run_interleaved(variants: Mapping[str, Callable[[], Any]], policy: Policy, sampler: Sampler,
                     clock: Clock | None = None,
-                    progress: Callable[[str], None] | None = None) -> RoundsResult:
-    """Time every variant in interleaved rounds until the policy's stopping rule holds."""
+                    progress: Callable[[str], None] | None = None,
+                    warmed: Collection[str] = ()) -> RoundsResult:
+    """Time every variant in interleaved rounds until the policy's stopping rule holds.
+
+    Variants named in `warmed` were already warmed up and timed by this process (a repeated
+    measurement of a cached, prepared variant): their warm-up calls are skipped.
+    """
     if not variants:
         raise ValueError("no variants to time")
     clock = clock or getattr(sampler, "clock", None) or PerfClock()
     order = tuple(variants)
     t_start = clock.now_s()
     for name in order:
-        for _ in range(policy.warmup):
+        for _ in range(0 if name in warmed else policy.warmup):
             variants[name]()
     sampler.sync()
     res = RoundsResult(order, {n: [] for n in order}, {n: [] for n in order}, 0, 0.0, 0.0, "")

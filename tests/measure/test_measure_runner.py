@@ -130,6 +130,18 @@ def test_conversions_and_baseline_are_cached_between_calls(world):
     assert b.speedup == pytest.approx(4.0)  # the dense baseline is timed again, interleaved
 
 
+def test_a_repeated_measurement_skips_the_warm_up_of_warm_variants(world):
+    clock, reg = world
+    bench = Bench(Settings(warmup=3), device="cpu", clock=clock)
+    fast, dense = reg.get("fast"), reg.get("torch")
+    bench.measure(point())
+    first = (fast.calls, dense.calls)  # verification + 3 warm-up + 4 samples for "fast"
+    bench.measure(point())
+    assert (fast.calls - first[0], dense.calls - first[1]) == (4, 4)  # samples only
+    bench.measure(point("half"))  # a new variant warms up; the warm dense baseline does not
+    assert reg.get("half").calls == 1 + 3 + 4 and dense.calls - first[1] == 8
+
+
 def test_invalid_result_gets_no_speedup(world):
     clock, _ = world
     m = Bench(Settings(), device="cpu", clock=clock).measure(point("wrong"))

@@ -95,6 +95,23 @@ def test_warmup_calls_are_not_samples():
     assert res.wall_s == 7.0 and res.timed_s == 3.0 and res.stopped == "converged"
 
 
+def test_variants_already_warm_skip_their_warm_up():
+    sampler, clock = sampler_and_clock()
+    calls = {"a": 0, "b": 0}
+
+    def counting(name):
+        def fn() -> None:
+            calls[name] += 1
+            clock.t += 1.0
+        return fn
+
+    pol = Policy(warmup=4, min_samples=3, rounds=3, target_rel_noise=0.5, max_time_s=1e9)
+    res = run_interleaved({"a": counting("a"), "b": counting("b")}, pol, sampler, clock,
+                          warmed={"a"})
+    assert calls == {"a": 3, "b": 7}  # b warms up, a (timed before) does not
+    assert res.samples["a"] == res.samples["b"] == [1.0, 1.0, 1.0]
+
+
 def test_interleaving_order_and_round_count():
     sampler, clock = sampler_and_clock()
     pol = Policy(warmup=0, min_samples=4, rounds=2, target_rel_noise=0.5, max_time_s=1e9)
