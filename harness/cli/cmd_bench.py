@@ -18,6 +18,7 @@ from typing import Any
 from harness.core.errors import InputError
 
 HELP = "measure points of a suite without searching"
+DRIFT_NOTE = 0.05  # a baseline moving more than this within one run is worth telling the user
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -115,6 +116,11 @@ def run(args: argparse.Namespace) -> int:
     if time.perf_counter() - t0 > 2.0:
         print(file=sys.stderr)
     print(table([format_row(m) for m in results]))
+    drift = max(bench.baseline_drift().values(), default=0.0)
+    if drift > DRIFT_NOTE:
+        print(f"note: a dense baseline's median moved by {drift:.0%} between its measurements in "
+              "this run (the machine's speed changed): compare speedups, which are interleaved "
+              "with their baseline, rather than times")
     counts = {s: sum(m.status == s for m in results) for s in ("ok", "invalid", "unsupported",
                                                                "error")}
     print(f"{len(results)} points on {device} in {time.perf_counter() - t0:.1f}s "

@@ -100,6 +100,7 @@ class Bench:
         self._variants = _LRU(4)  # prepared (and verified) variants per point
         self._baselines: dict[tuple, Measurement] = {}
         self._warm: set = set()  # keys of prepared variants already warmed up and timed
+        self._dense_medians: dict[tuple, list[float]] = {}  # per problem, one per timed group
         if threads is not None:
             import torch
 
@@ -132,6 +133,12 @@ class Bench:
             if self.progress is not None:
                 self.progress(f"{done}/{len(points)} points measured")
         return [m for m in out if m is not None]
+
+    def baseline_drift(self) -> dict[tuple, float]:
+        """Per problem: how far its dense baseline's median moved across the groups this Bench
+        timed (max/min − 1). On a shared machine this is the machine's own drift: times taken
+        at different moments differ by about this much, while interleaved speedups do not."""
+        return {k: max(v) / min(v) - 1.0 for k, v in self._dense_medians.items() if min(v) > 0}
 
     def baseline(self, point: Point) -> Measurement:
         """The dense measurement of the point's problem; measured once per Bench and reused."""
@@ -249,6 +256,12 @@ class Bench:
         t_peak = time.perf_counter()
         peak = self._peak()  # measured once per device; not part of this measurement's wall
         t_group += time.perf_counter() - t_peak
+        dense_median = summarize(res.samples[base.point.key()]).median
+        history = self._dense_medians.setdefault(pkey, [])
+        history.append(dense_median)
+        # this group's baseline against the problem's first in this Bench: the machine's drift
+        observed = {**observed, "timer.baseline_drift": dense_median / history[0] - 1.0
+                    if history[0] > 0 else 0.0}
         results: dict[str, Measurement] = {}
         # setup spent in this call: a cached dense baseline cost nothing here
         setup = sum(v.setup_s for v in runnable.values() if v is not base or fresh_base)

@@ -65,6 +65,22 @@ def test_bench_measures_stores_and_prints(tmp_path, capsys, monkeypatch):
         store.close()
 
 
+@pytest.mark.parametrize(("drift", "noted"), [(0.2, True), (0.01, False)])
+def test_bench_notes_a_baseline_that_drifted_during_the_run(tmp_path, capsys, monkeypatch,
+                                                            drift, noted):
+    from harness.measure import roofline
+    from harness.measure.runner import Bench
+
+    monkeypatch.setattr(roofline, "measure_peak", lambda device: 1e10)
+    monkeypatch.setattr(Bench, "baseline_drift", lambda self: {("p",): drift})
+    suite = tmp_path / "tiny.yaml"
+    suite.write_text(SUITE)
+    assert main(["bench", str(suite), "--points", "1",
+                 "--storage", f"sqlite:///{tmp_path / 'h.db'}"]) == 0
+    out = capsys.readouterr().out
+    assert ("moved by 20%" in out) is noted and ("compare speedups" in out) is noted
+
+
 def test_bench_bad_points_is_input_error(tmp_path, capsys):
     suite = tmp_path / "tiny.yaml"
     suite.write_text(SUITE)

@@ -130,6 +130,33 @@ def test_conversions_and_baseline_are_cached_between_calls(world):
     assert b.speedup == pytest.approx(4.0)  # the dense baseline is timed again, interleaved
 
 
+def test_the_dense_baselines_drift_within_a_bench_is_recorded(world):
+    clock, reg = world
+    speed = {"s": 0.004}
+    dense = reg.get("torch")
+    prepare = dense.prepare
+
+    def drifting_prepare(operand, x):
+        inner = prepare(operand, x).run
+
+        def run():
+            clock.t -= 0.004  # undo the fixed duration, then take the current one
+            clock.t += speed["s"]
+            return inner()
+
+        return Prepared(run=run, to_torch=lambda t: t)
+
+    dense.prepare = drifting_prepare
+    bench = Bench(Settings(), device="cpu", clock=clock)
+    a = bench.measure(point())
+    speed["s"] = 0.005  # the machine slowed down by 25 %
+    b = bench.measure(point())
+    assert a.counters["timer.baseline_drift"] == 0.0
+    assert b.counters["timer.baseline_drift"] == pytest.approx(0.25)
+    assert list(bench.baseline_drift().values()) == [pytest.approx(0.25)]
+    assert b.speedup == pytest.approx(5.0)
+
+
 def test_a_repeated_measurement_skips_the_warm_up_of_warm_variants(world):
     clock, reg = world
     bench = Bench(Settings(warmup=3), device="cpu", clock=clock)
