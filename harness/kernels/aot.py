@@ -26,10 +26,10 @@ from typing import Any
 
 from harness.kernels.launch import Launch
 
-# Shared memory a block may use (opt-in maximum), bytes: CUDA C Programming Guide, table
-# "Technical Specifications per Compute Capability".
 _PRECOMPILED: set[str] = set()  # specs this process has had compiled (skipped when asked again)
 
+# Shared memory a block may use (opt-in maximum), bytes: CUDA C Programming Guide, table
+# "Technical Specifications per Compute Capability".
 MAX_SHARED = {80: 163 * 1024, 86: 99 * 1024, 89: 99 * 1024, 90: 227 * 1024}
 
 

@@ -50,6 +50,10 @@ def _jobs() -> list[dict]:
         {"kind": "bsr", "dtype": "float32", "shape": [320, 960, 50], "block": [32, 32],
          "epilogue": True},
     ]
+    # row strategy with 8 contiguous fp32 per thread: the values load must be vectorised
+    jobs.append({"kind": "row_group", "dtype": "float32", "shape": [300, 1024, 1],
+                 "group_size": 32, "config": {"block_n": 1, "block_k": 256, "num_warps": 1},
+                 "check": "vector_loads"})
     # the largest tile-strategy gathers config.MAX_TILE_GATHER admits must fit an A100
     jobs += [{"kind": "row_group", "dtype": dt, "shape": [300, 1000, 64], "group_size": 4,
               "arch": 80, "config": {"strategy": "tile", "block_m": 128, "block_k": 32,
@@ -97,6 +101,13 @@ def test_shared_memory_fits_the_target_and_nothing_spills(compiled):
         assert r["shared_bytes"] <= MAX_SHARED[r["arch"]], _label(e)
         assert r["local_bytes"] == 0, f"{_label(e)} spills: {r}"
         assert 0 < r["registers"] <= 255, _label(e)
+
+
+def test_row_strategy_values_load_is_vectorised(compiled):
+    # row_group.py: each step starts on a group boundary, so a thread's 8 contiguous fp32 values
+    # become ld.global.v4 loads instead of scalar ones
+    checked = [e for e in compiled if e["job"].get("check") == "vector_loads"]
+    assert len(checked) == 1 and checked[0]["result"]["vector_loads"] > 0
 
 
 def test_the_gather_cap_refuses_what_would_overflow_shared_memory():
