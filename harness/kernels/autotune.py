@@ -3,8 +3,8 @@
 Not Triton's built-in autotuner: timing goes through an injectable `time_fn(callable) -> seconds`,
 by default the measurement core's own sampler (CUDA events, L2 flushed before each sample), and the
 winner is stored in a JSON file under `$HARNESS_CACHE_DIR` (default `~/.cache/harness/triton`), one
-file per device. The file records the Triton and driver versions; on a mismatch the whole file is discarded,
-since a new compiler or driver can change which config is fastest.
+file per device. The file records the Triton and driver versions; on a mismatch the whole file is
+discarded, since a new compiler or driver can change which config is fastest.
 
 Each trial callable is a `functools.partial` of the kernel function whose `keywords["config"]` is
 the candidate, so a fake timer in tests can read which config it is timing.
