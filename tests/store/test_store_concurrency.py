@@ -7,6 +7,7 @@ from __future__ import annotations
 import multiprocessing
 import threading
 
+import pytest
 from store_samples import ok_measurement, point
 
 from harness.store import open_store
@@ -99,3 +100,48 @@ def test_racing_workers_create_optunas_tables_once(store_url):
         t.join(timeout=120)
     assert errors == []
     assert len(optuna.load_study(study_name="race", storage=store_url).trials) == 2 * WRITERS
+
+
+class _LockedCursor:
+    """A sqlite3 cursor stand-in whose journal-mode change meets another process's lock."""
+
+    def __init__(self, locked_times: int, error: str = "database is locked") -> None:
+        self.locked_times, self.error, self.mode, self.calls = locked_times, error, "delete", []
+
+    def execute(self, sql: str):
+        import sqlite3
+
+        self.calls.append(sql)
+        if sql == "PRAGMA journal_mode=WAL":
+            if self.locked_times:
+                self.locked_times -= 1
+                raise sqlite3.OperationalError(self.error)
+            self.mode = "wal"
+        return self
+
+    def fetchone(self):
+        return (self.mode,)
+
+
+def test_wal_switch_waits_out_a_racing_process_lock(monkeypatch):
+    from harness.store import dialects
+
+    monkeypatch.setattr("time.sleep", lambda s: None)
+    cur = _LockedCursor(locked_times=3)
+    dialects._enable_wal(cur)  # SQLite does not busy-wait on this pragma: we must retry
+    assert cur.mode == "wal" and cur.calls.count("PRAGMA journal_mode=WAL") == 4
+    done = _LockedCursor(locked_times=0)
+    done.mode = "wal"  # a file another process already switched: nothing to change
+    dialects._enable_wal(done)
+    assert done.calls == ["PRAGMA journal_mode"]
+
+
+def test_wal_switch_raises_other_errors_at_once():
+    import sqlite3
+
+    from harness.store import dialects
+
+    cur = _LockedCursor(locked_times=1, error="disk I/O error")
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
+        dialects._enable_wal(cur)
+    assert cur.calls.count("PRAGMA journal_mode=WAL") == 1
