@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
-
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "repeatability.py"
+from benchmark_scripts import load
 
 
 def _load():
-    spec = importlib.util.spec_from_file_location("repeatability_under_test", SCRIPT)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load("repeatability")
 
 
 def test_spread_is_max_over_min_minus_one():
