@@ -8,7 +8,8 @@ joined with the kernel-stage speedups to form the accuracy-vs-speed front.
 `spec` is any object with TrainSpec's attributes (model, dataset, data_path, schedule,
 pretrain_epochs, finetune_epochs, batch_size, lr, optimizer, candidates, budget_s, options).
 Schedule options also read here: skip_first / skip_last (layers left dense), from_scratch
-(group_lasso only, default True: lym trains with the penalty from the first step).
+(group_lasso only, default True: lym trains with the penalty from the first step). Options the
+model's builder takes (fc's `input_layer`, `harness.train.models`) go to the model.
 """
 
 from __future__ import annotations
@@ -52,6 +53,14 @@ def _options(spec: Any) -> dict:
     return dict(getattr(spec, "options", None) or {})
 
 
+def _schedule_options(spec: Any, opts: dict) -> dict:
+    """The options left for the schedule: neither the stage's own nor the model's."""
+    from harness.train.models import model_options
+
+    model_keys = model_options(spec.model, opts)
+    return {k: v for k, v in opts.items() if k not in _STAGE_KEYS and k not in model_keys}
+
+
 def _prune_kw(opts: dict) -> dict:
     return {"skip_first": bool(opts.get("skip_first", False)),
             "skip_last": bool(opts.get("skip_last", False))}
@@ -69,7 +78,7 @@ def prepare(spec: Any, *, device: str = "cpu", seed: int = 0):
 
     data = load_dataset(spec.dataset, data_path=getattr(spec, "data_path", None), seed=seed)
     cfg = config_from_spec(spec, epochs=int(spec.pretrain_epochs), seed=seed)
-    dense, rec = pretrain(spec.model, data, cfg, device=device)
+    dense, rec = pretrain(spec.model, data, cfg, device=device, options=_options(spec))
     return data, dense, dict(_base(spec, seed), kind="dense", status="ok", prune=None, **rec)
 
 
@@ -77,7 +86,7 @@ def _start_model(spec: Any, dense, data, seed: int, opts: dict):
     from harness.train.models import build_model
 
     if spec.schedule == "group_lasso" and opts.get("from_scratch", True):
-        return build_model(spec.model, data.in_shape, data.n_classes, seed)
+        return build_model(spec.model, data.in_shape, data.n_classes, seed, opts)
     return copy.deepcopy(dense)
 
 
@@ -98,7 +107,7 @@ def train_candidates(spec: Any, candidates: Sequence[Any], *, device: str = "cpu
 
     schedule = SCHEDULES.get(spec.schedule)
     opts = _options(spec)
-    sched_opts = {k: v for k, v in opts.items() if k not in _STAGE_KEYS}
+    sched_opts = _schedule_options(spec, opts)
     data, dense, dense_rec = prepare(spec, device=device, seed=seed)
     cfg = config_from_spec(spec, epochs=int(spec.finetune_epochs), seed=seed)
     budget = budget_s if budget_s is not None else getattr(spec, "budget_s", None)
@@ -157,7 +166,7 @@ def objective_for_optuna(spec: Any, *, device: str = "cpu", seed: int = 0,
 
     schedule = SCHEDULES.get(spec.schedule)
     opts = _options(spec)
-    sched_opts = {k: v for k, v in opts.items() if k not in _STAGE_KEYS}
+    sched_opts = _schedule_options(spec, opts)
     cache: dict[str, Any] = {}
 
     def objective(trial) -> float:

@@ -223,26 +223,30 @@ def cache_dir() -> Path:
     return Path(os.environ.get("HARNESS_CACHE_DIR") or Path.home() / ".cache" / "harness" / "models")
 
 
-def pretrain_key(model_name: str, data: Dataset, cfg: TrainConfig) -> str:
+def pretrain_key(model_name: str, data: Dataset, cfg: TrainConfig,
+                 model_options: Mapping[str, Any] | None = None) -> str:
     blob = json.dumps({"v": CACHE_VERSION, "model": model_name, "data": data.fingerprint(),
-                       "cfg": asdict(cfg)}, sort_keys=True)
+                       "cfg": asdict(cfg), "model_options": dict(model_options or {})},
+                      sort_keys=True)
     return hashlib.sha1(blob.encode()).hexdigest()[:20]
 
 
 def pretrain(model_name: str, data: Dataset, cfg: TrainConfig, *, device: str = "cpu",
-             cache: bool = True) -> tuple[nn.Module, dict]:
+             cache: bool = True, options: Mapping[str, Any] | None = None
+             ) -> tuple[nn.Module, dict]:
     """Dense model trained `cfg.epochs` epochs from seed `cfg.seed`, cached on disk by a hash of
-    (model, data fingerprint, config) in $HARNESS_CACHE_DIR (default ~/.cache/harness/models), so
+    (model, its options, data fingerprint, config) in $HARNESS_CACHE_DIR (default ~/.cache/harness/models), so
     every candidate and every run after the first loads it instead of training again.
 
     Returns (model, record); record["cached"] tells whether it was loaded.
     """
     import torch
 
-    from harness.train.models import build_model
+    from harness.train.models import build_model, model_options
 
-    model = build_model(model_name, data.in_shape, data.n_classes, cfg.seed)
-    key = pretrain_key(model_name, data, cfg)
+    model_opts = model_options(model_name, options)
+    model = build_model(model_name, data.in_shape, data.n_classes, cfg.seed, model_opts)
+    key = pretrain_key(model_name, data, cfg, model_opts)
     path = cache_dir() / f"{model_name}-{key}.pt"
     if cache and path.is_file():
         blob = torch.load(path, map_location="cpu", weights_only=True)

@@ -15,12 +15,29 @@ def test_models_map_images_to_logits(name, shape):
     assert model(torch.zeros(3, *shape)).shape == (3, 10)
 
 
-def test_fc_has_hartenstein_table2_widths():
+def test_fc_has_hartenstein_table2_widths_in_both_readings():
+    # default: Table 2's first row is a 784-wide layer of its own (eight weight layers)
     model = build_model("fc", (1, 28, 28), 10)
+    linears = [m for m in model if isinstance(m, nn.Linear)]
+    assert [m.in_features for m in linears] == [784, 784, *FC_HIDDEN]
+    assert [m.out_features for m in linears] == [784, *FC_HIDDEN, 10]
+    assert sum(isinstance(m, nn.ReLU) for m in model) == len(FC_HIDDEN) + 1
+    # the other reading: the first row only names the inputs (seven weight layers)
+    model = build_model("fc", (1, 28, 28), 10, options={"input_layer": False, "ratio": 0.2})
     linears = [m for m in model if isinstance(m, nn.Linear)]
     assert [m.in_features for m in linears] == [784, *FC_HIDDEN]
     assert [m.out_features for m in linears] == [*FC_HIDDEN, 10]
-    assert sum(isinstance(m, nn.ReLU) for m in model) == len(FC_HIDDEN)
+
+
+def test_model_options_pick_the_builders_keywords_and_check_them():
+    from harness.core.errors import InputError
+    from harness.train.models import model_options
+
+    opts = {"input_layer": False, "ratio": 0.2}
+    assert model_options("fc", opts) == {"input_layer": False}
+    assert model_options("cnn", opts) == {}
+    with pytest.raises(InputError, match="train.options.input_layer"):
+        build_model("fc", (16,), 4, options={"input_layer": "yes"})
 
 
 def test_build_is_seeded_and_leaves_global_rng_alone():

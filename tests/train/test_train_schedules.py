@@ -172,3 +172,13 @@ def test_pretrain_is_cached(tiny_data, monkeypatch):
     monkeypatch.setattr(trainer, "train", real_train)
     _, r3 = pretrain("lenet300", tiny_data, TrainConfig(epochs=1, batch_size=64, lr=0.01))
     assert r3["cached"] is False, "another lr is another cache entry"
+
+
+def test_pretrain_cache_key_includes_model_options(tiny_data):
+    from harness.train.trainer import pretrain
+
+    cfg = TrainConfig(epochs=1, batch_size=64, lr=0.05)
+    m1, r1 = pretrain("fc", tiny_data, cfg, options={"input_layer": True})
+    m2, r2 = pretrain("fc", tiny_data, cfg, options={"input_layer": False})
+    assert r1["key"] != r2["key"] and not r2["cached"]
+    assert len(list(m1.parameters())) == len(list(m2.parameters())) + 2
