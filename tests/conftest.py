@@ -2,6 +2,7 @@
 
 Without CUDA, Triton kernels run in the interpreter: TRITON_INTERPRET must be set before any
 kernel is decorated, so it is set here, before test modules import harness.kernels.
+HARNESS_CONTENTION=off: see below.
 """
 
 from __future__ import annotations
@@ -19,6 +20,11 @@ except Exception:  # pragma: no cover - torch is a hard dependency
 
 if not HAS_CUDA:
     os.environ.setdefault("TRITON_INTERPRET", "1")
+
+# The contention probe would (rightly) flag timings taken while other tests, workers or a busy
+# development machine compete for the CPUs; tests of other mechanics must not depend on that.
+# The tests of contention itself inject the real probe (tests/measure/test_measure_contention.py).
+os.environ.setdefault("HARNESS_CONTENTION", "off")
 
 
 def pytest_collection_modifyitems(config, items):

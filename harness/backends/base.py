@@ -28,6 +28,9 @@ class Prepared:
     run: Callable[[], Any]  # the timed call; returns the product in the library's own type
     to_torch: Callable[[Any], torch.Tensor]  # converts run()'s result, outside timing
     sync: Callable[[], None] = lambda: None  # waits for queued device work (CUDA/CuPy)
+    # why this callable's timings mean nothing although its output is checked (an emulator such
+    # as Triton's CPU interpreter); the measurement core verifies it and never times it
+    emulated: str | None = None
 
 
 def device_type(device: str) -> str:

@@ -127,8 +127,9 @@ class TritonBackend(Backend):
         out = torch.empty((operand.shape[0], x.shape[1]), dtype=x.dtype, device=x.device)
         sync = torch.cuda.synchronize if gpu else (lambda: None)
         # `out` is reused across calls (allocation stays out of the timed region), so to_torch copies.
+        emulated = "Triton CPU interpreter (TRITON_INTERPRET=1)" if interpreter_active() else None
         return Prepared(run=lambda: fn(operand, x, config=cfg, out=out), to_torch=_snapshot,
-                        sync=sync)
+                        sync=sync, emulated=emulated)
 
 
 BACKENDS.register("triton", TritonBackend())

@@ -5,6 +5,9 @@ Statuses:
   invalid      output disagreed with the float64 reference of the pruned weight (never a speedup)
   unsupported  the combination cannot run here; `reason` says why (never a crash)
   error        anything else that went wrong; `reason` holds the one-line error
+  contended    verified and timed, but the machine disturbed the timing (another process took
+               our CPUs, steal, …) more than the contention rule allows: its samples are kept,
+               it never gets a speedup and is never reused (harness.measure.contention)
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Any
 
 from harness.core.point import Point
 
-STATUSES = ("ok", "invalid", "unsupported", "error")
+STATUSES = ("ok", "invalid", "unsupported", "error", "contended")
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,11 @@
 `Clock` is injectable so the stopping rule and interleaving are testable with a fake clock.
 A `Sampler` times one call of a callable on its device:
 
-* CPU: `perf_counter_ns` (through the clock) around one call; the callable's result is computed
-  synchronously by torch/MKL, so no synchronisation is needed. No cache flush on the CPU: cold
-  and hot mode time the same way there (interleaving already evicts most of the previous
-  variant's operands at the sizes that matter).
+* CPU: `perf_counter_ns` (through the clock) around one call, or around a block of calls for
+  calls too short for the clock (`block`); torch/MKL compute synchronously, so no
+  synchronisation is needed. Cold mode writes a buffer of the last-level cache's size (read from
+  sysfs, at most `FLUSH_MAX_BYTES`) before each sample, outside the timed region, as the GPU's L2
+  flush does; hot mode repeats the call on warm caches. A block is cold before its first call.
 * CUDA: a pair of CUDA events recorded on the current stream around one call, `synchronize` on the
   end event; before each *cold* sample the L2 cache is flushed by writing a buffer of
   `L2_cache_size` bytes (outside the timed region, as nvbench does); hot mode skips the flush.
@@ -36,23 +37,73 @@ class PerfClock:
 
 
 class Sampler(Protocol):
-    """Times one call of `fn`; returns seconds. `sync()` waits for queued work of the device."""
+    """Times `block` calls of `fn`; returns seconds per call. `sync()` waits for queued work."""
 
-    def sample(self, fn: Callable[[], Any]) -> float: ...
+    def sample(self, fn: Callable[[], Any], block: int = 1) -> float: ...
 
     def sync(self) -> None: ...
 
 
+FLUSH_MAX_BYTES = 512 << 20  # a VM may report its host's whole L3 (480 MiB seen): bound the cost
+FLUSH_FALLBACK_BYTES = 32 << 20  # when sysfs does not say
+
+
+def last_level_cache_bytes(root: str = "/sys/devices/system/cpu/cpu0/cache") -> int | None:
+    """Size of the highest-level data or unified cache of CPU 0, from sysfs (None if unknown)."""
+    import glob
+    import os
+
+    best: tuple[int, int] | None = None
+    for d in glob.glob(os.path.join(root, "index*")):
+        try:
+            with open(os.path.join(d, "level")) as f:
+                level = int(f.read())
+            with open(os.path.join(d, "type")) as f:
+                kind = f.read().strip()
+            with open(os.path.join(d, "size")) as f:
+                text = f.read().strip()
+        except (OSError, ValueError):
+            continue
+        if kind == "Instruction" or not text:
+            continue
+        unit = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1].upper(), 1)
+        try:
+            size = int(text.rstrip("KMGkmg")) * unit
+        except ValueError:
+            continue
+        if best is None or level > best[0]:
+            best = (level, size)
+    return best[1] if best else None
+
+
 class CpuSampler:
-    """Wall time of one synchronous call, read from `clock`."""
+    """Wall time of synchronous calls, read from `clock`; the last-level cache flushed before
+    each sample when `flush_bytes` > 0 (cold mode)."""
 
-    def __init__(self, clock: Clock | None = None) -> None:
+    def __init__(self, clock: Clock | None = None, *, flush_bytes: int = 0) -> None:
         self.clock = clock or PerfClock()
+        self.flush_bytes = int(flush_bytes)
+        self._buf: Any = None
 
-    def sample(self, fn: Callable[[], Any]) -> float:
+    @property
+    def mode(self) -> str:
+        return "cold" if self.flush_bytes > 0 else "hot"
+
+    def flush(self) -> None:
+        if self.flush_bytes <= 0:
+            return
+        if self._buf is None:
+            import torch
+
+            self._buf = torch.empty(self.flush_bytes // 4, dtype=torch.int32)
+        self._buf.fill_(1)  # a write: dirty lines of the previous call are evicted too
+
+    def sample(self, fn: Callable[[], Any], block: int = 1) -> float:
+        self.flush()
         t0 = self.clock.now_s()
-        fn()
-        return self.clock.now_s() - t0
+        for _ in range(block):
+            fn()
+        return (self.clock.now_s() - t0) / block
 
     def sync(self) -> None:
         return None
@@ -91,22 +142,33 @@ class CudaSampler:
         if self.flush_buf is not None:
             self.flush_buf.fill_(0)  # a write, so dirty lines of the previous call are evicted too
 
-    def sample(self, fn: Callable[[], Any]) -> float:
+    @property
+    def mode(self) -> str:
+        return "hot" if self.hot else "cold"
+
+    def sample(self, fn: Callable[[], Any], block: int = 1) -> float:
         self.flush()
         if self.block is not None:
             self.block()
         self.start.record(self.stream)
-        fn()
+        for _ in range(block):
+            fn()
         self.end.record(self.stream)
         self.end.synchronize()
-        return self.start.elapsed_time(self.end) * 1e-3  # ms → s
+        return self.start.elapsed_time(self.end) * 1e-3 / block  # ms → s per call
 
     def sync(self) -> None:
         self.torch.cuda.synchronize(self.device)
 
 
+def cpu_flush_bytes() -> int:
+    """Bytes a CPU cold sample writes first: the last-level cache, bounded."""
+    return min(last_level_cache_bytes() or FLUSH_FALLBACK_BYTES, FLUSH_MAX_BYTES)
+
+
 def make_sampler(device: str, *, hot: bool = False, clock: Clock | None = None) -> Sampler:
-    """The sampler of a device type ('cpu' or 'cuda[:i]'). An injected clock forces CPU timing."""
+    """The sampler of a device type ('cpu' or 'cuda[:i]'). An injected clock forces CPU timing
+    without a flush (fake clocks in tests)."""
     if device.split(":", 1)[0] == "cuda" and clock is None:
         return CudaSampler(device, hot=hot)
-    return CpuSampler(clock)
+    return CpuSampler(clock, flush_bytes=0 if hot or clock is not None else cpu_flush_bytes())

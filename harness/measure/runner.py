@@ -26,6 +26,7 @@ from harness.core.measurement import Measurement
 from harness.measure import problem as problems
 from harness.measure import verify as verification
 from harness.measure.clock import Clock, make_sampler
+from harness.measure.contention import NullProbe, Probe, default_probe
 from harness.measure.provenance import collect
 from harness.measure.roofline import peak_bandwidth, roofline
 from harness.measure.stats import summarize
@@ -71,6 +72,8 @@ class _Variant:
     rel_error: float | None = None
     setup_s: float = 0.0
     done: Measurement | None = None  # unsupported / invalid / error
+    prepared: Any = None  # the backend's Prepared, for verifying again after timing
+    reference: Any = None  # float64 product of the pruned weight
 
 
 def _one_line(exc: BaseException) -> str:
@@ -82,7 +85,13 @@ class Bench:
     def __init__(self, settings: Any, *, device: str, threads: int | None = None,
                  counters: Sequence[str] = (), clock: Clock | None = None,
                  store: Store | None = None,
-                 progress: Callable[[str], None] | None = None) -> None:
+                 progress: Callable[[str], None] | None = None,
+                 probe: Probe | None = None,
+                 sink: Callable[[Measurement], Any] | None = None) -> None:
+        """`probe` judges each timed round (default: the OS's view of this process on a real
+        CPU clock, nothing with an injected clock); `sink` receives every measurement as soon
+        as it is made (the run recipe stores it there, so an interrupt loses only the group of
+        interleaved points in flight)."""
         self.settings = settings
         self.device = device
         self.threads = threads
@@ -93,6 +102,9 @@ class Bench:
         self.clock = clock
         self.store = store
         self.progress = progress
+        self.probe = probe or (NullProbe() if clock is not None else default_probe(device))
+        self.sink = sink
+        self._blocks: dict[str, int] = {}  # calls per sample of each timed variant
         self._sampler = None
         self._problems = _LRU(2)
         self._pruned = _LRU(3)
@@ -141,11 +153,13 @@ class Bench:
         return {k: max(v) / min(v) - 1.0 for k, v in self._dense_medians.items() if min(v) > 0}
 
     def baseline(self, point: Point) -> Measurement:
-        """The dense measurement of the point's problem; measured once per Bench and reused."""
+        """The dense measurement of the point's problem; measured once per Bench and reused once
+        it is clean ('ok'); a contended or failed one is returned as it is and measured again
+        next time."""
         key = problems.problem_key(point)
-        if key not in self._baselines:
-            self._measure_group([point.baseline()])
-        return self._baselines[key]
+        if key in self._baselines:
+            return self._baselines[key]
+        return self._measure_group([point.baseline()])[0]
 
     # -- preparation --------------------------------------------------------------------------
 
@@ -189,10 +203,18 @@ class Bench:
             v.operand_bytes = dict(fmt.nbytes(operand))
             v.nnz = pruned.nnz
             prepared = backend.prepare(operand, self._problem(point).x)
-            v.run, v.sync = prepared.run, prepared.sync
+            v.run, v.sync, v.prepared = prepared.run, prepared.sync, prepared
             v.setup_s = time.perf_counter() - t0
             if self.verify:
                 self._verify(v, prepared, pruned)
+            emulated = getattr(prepared, "emulated", None)
+            if emulated and v.done is None:
+                checked = (f"output verified (rel_error {v.rel_error:.2g})" if v.verified
+                           else "output not verified")
+                v.done = Measurement(point, "unsupported", reason=f"{emulated}: {checked}, but "
+                                     "its timings mean nothing on this machine",
+                                     verified=v.verified, rel_error=v.rel_error,
+                                     provenance={"backend": v.backend})
         except Exception as exc:  # a backend/format failure is a result, not a crash
             v.done = Measurement(point, "error", reason=_one_line(exc),
                                  provenance={"backend": v.backend},
@@ -210,6 +232,7 @@ class Bench:
         v.rel_error = err
         if verification.passes(err, p.dtype, p.device):
             v.verified = True
+            v.reference = pruned.reference
             return
         tol = verification.tolerance(p.dtype, p.device)
         v.done = Measurement(p, "invalid", reason=f"rel_error {err:.3g} > tolerance {tol:g}",
@@ -237,7 +260,8 @@ class Bench:
                 variants[-1] = v
         if base.done is not None:  # no baseline → nothing in this problem can get a speedup
             why = f"dense baseline {base.done.status}: {base.done.reason}"
-            return [v.done or Measurement(v.point, "error", reason=why) for v in variants]
+            return self._emit([v.done or Measurement(v.point, "error", reason=why)
+                               for v in variants])
         runnable = {base.point.key(): base}
         for v in variants:
             if v.done is None:
@@ -247,12 +271,17 @@ class Bench:
             counters = self._start_counters()
             res = run_interleaved({k: v.run for k, v in runnable.items()}, self.policy,
                                   self._sampler_(), self.clock, self.progress,
-                                  warmed=self._warm & set(runnable))
+                                  warmed=self._warm & set(runnable), probe=self.probe,
+                                  blocks={k: b for k, b in self._blocks.items()
+                                          if k in runnable and k in self._warm})
             observed = self._stop_counters(counters)
             self._warm.update(runnable)
+            self._blocks.update(res.blocks)
+            wrong = {k: why for k, v in runnable.items() if (why := self._verify_again(v))}
         except Exception as exc:
             why = _one_line(exc)
-            return [v.done or Measurement(v.point, "error", reason=why) for v in variants]
+            return self._emit([v.done or Measurement(v.point, "error", reason=why)
+                               for v in variants])
         t_peak = time.perf_counter()
         peak = self._peak()  # measured once per device; not part of this measurement's wall
         t_group += time.perf_counter() - t_peak
@@ -262,18 +291,71 @@ class Bench:
         # this group's baseline against the problem's first in this Bench: the machine's drift
         observed = {**observed, "timer.baseline_median_s": dense_median,
                     "timer.baseline_drift": dense_median / history[0] - 1.0
-                    if history[0] > 0 else 0.0}
+                    if history[0] > 0 else 0.0,
+                    **self._timing_record(res)}
+        contended = res.contended(self.policy)
         results: dict[str, Measurement] = {}
         # setup spent in this call: a cached dense baseline cost nothing here
         setup = sum(v.setup_s for v in runnable.values() if v is not base or fresh_base)
+        if res.n_rounds == 0:  # every round disturbed: what was timed, as it is, no speedup
+            return self._emit([v.done or self._all_disturbed(v, res, observed, contended or "")
+                               for v in variants])
         for key, v in runnable.items():
             energy = self._energy(counters, v) if key != base.point.key() or len(runnable) == 1 \
                 else {}
-            results[key] = self._build(v, base, res, {**observed, **energy}, peak, setup,
-                                       time.perf_counter() - t_group)
-        if pkey not in self._baselines:
+            m = self._build(v, base, res, {**observed, "timer.block": res.blocks[key], **energy},
+                            peak, setup, time.perf_counter() - t_group)
+            if key in wrong:
+                m = replace(m, status="invalid", reason=wrong[key], speedup=None,
+                            speedup_ci=None, verified=False)
+            elif contended:
+                m = replace(m, status="contended", reason=contended, speedup=None,
+                            speedup_ci=None)
+            results[key] = m
+        if pkey not in self._baselines and results[base.point.key()].status == "ok":
             self._baselines[pkey] = results[base.point.key()]
-        return [v.done or results[v.point.key()] for v in variants]
+        return self._emit([v.done or results[v.point.key()] for v in variants])
+
+    def _all_disturbed(self, v: _Variant, res: Any, observed: dict, reason: str) -> Measurement:
+        key = v.point.key()
+        samples = res.discarded[key]
+        prov = collect(self.device, self.threads, v.point.seed)
+        prov["backend"] = v.backend
+        return Measurement(v.point, "contended", reason=reason, samples_s=tuple(samples),
+                           stats=summarize(samples), verified=v.verified, rel_error=v.rel_error,
+                           counters={**observed, "timer.block": res.blocks[key],
+                                     "timer.wall_s": res.wall_s, "timer.rounds": 0,
+                                     "timer.stopped": res.stopped},
+                           provenance=prov, wall_s=res.wall_s)
+
+    def _emit(self, measurements: list[Measurement]) -> list[Measurement]:
+        if self.sink is not None:
+            for m in measurements:
+                self.sink(m)
+        return measurements
+
+    def _timing_record(self, res: Any) -> dict[str, Any]:
+        """How the samples were taken, stored with every measurement of the group."""
+        return {"timer.mode": getattr(self._sampler_(), "mode", "cold" if not self.hot else "hot"),
+                "timer.flush_bytes": getattr(self._sampler_(), "flush_bytes", None),
+                "timer.probe": type(self.probe).__name__,
+                "timer.total_rounds": res.total_rounds,
+                "timer.disturbed_rounds": len(res.disturbed),
+                "timer.disturbed": res.disturbed[:5],
+                "timer.discarded_samples": sum(len(x) for x in res.discarded.values())}
+
+    def _verify_again(self, v: _Variant) -> str | None:
+        """A kernel right on its first call and wrong later is wrong: check it after timing."""
+        if not (self.verify and v.verified and v.prepared is not None
+                and v.reference is not None):
+            return None
+        out = v.prepared.run()
+        v.prepared.sync()
+        err = verification.rel_error(v.prepared.to_torch(out), v.reference)
+        if verification.passes(err, v.point.dtype, v.point.device):
+            return None
+        tol = verification.tolerance(v.point.dtype, v.point.device)
+        return f"wrong after timing: rel_error {err:.3g} > tolerance {tol:g} (right before)"
 
     def _build(self, v: _Variant, base: _Variant, res: Any, observed: dict, peak: float | None,
                setup_s: float, wall_s: float) -> Measurement:

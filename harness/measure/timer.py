@@ -14,6 +14,14 @@ Method (DESIGN.md; nvbench, Kernel Tuner, torch.utils.benchmark, asv):
 4. Speedup of a variant: for each round the ratio median(dense samples of round r) /
    median(variant samples of round r); the speedup is the median of these per-round ratios with
    the distribution-free order-statistics CI of `harness.measure.stats.median_ci`.
+5. Contention (`harness.measure.contention`): after each round a probe reads what the OS saw
+   (run-queue wait of our threads, steal); a disturbed round's samples are discarded (kept in
+   `RoundsResult.discarded`) and the round is re-timed within the same `max_time_s` budget.
+   Only clean rounds count toward the stopping rule and the speedup; a result with too few clean
+   rounds, or more than `max_disturbed_share` disturbed, is `contended` (never a speedup).
+6. Blocks: a CPU call shorter than `block_min_s` (100 µs) is timed as a block of several calls
+   per sample (block size calibrated from its last warm-up call, stored with the measurement);
+   a sample is the block's time divided by its calls.
 
 Defaults per device type (`Policy.for_device`):
 
@@ -36,11 +44,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.measure.clock import Clock, PerfClock, Sampler
-from harness.measure.stats import median_ci, quantile, rel_noise
+from harness.measure.contention import ContentionRule, NullProbe, Probe, default_probe
+from harness.measure.stats import RunningSamples, median_ci, quantile
 
 CPU_TARGET_REL_NOISE = 0.05
 CUDA_TARGET_REL_NOISE = 0.005
 CUDA_MIN_SAMPLES = 10
+# A CPU sample lasts at least this long: shorter calls are timed in blocks of several calls (as
+# torch.utils.benchmark does), so the clock read (~50 ns) and Python's call overhead (~1 µs) stay
+# under 1 % of a sample. CUDA event times need no blocks.
+BLOCK_MIN_S = 100e-6
+MAX_BLOCK = 10_000
 
 
 @dataclass(frozen=True)
@@ -55,6 +69,8 @@ class Policy:
     rounds: int = 1  # minimum number of interleaved rounds
     noise_metric: str = "median_ci"  # see harness.measure.stats.rel_noise
     per_round: int = 0  # samples per variant per round; 0 = ceil(min_samples / rounds)
+    block_min_s: float = BLOCK_MIN_S  # 0: one call per sample
+    contention: ContentionRule = ContentionRule()
 
     def __post_init__(self) -> None:
         if self.min_samples < 1 or self.rounds < 1 or self.warmup < 0 or self.per_round < 0:
@@ -68,7 +84,7 @@ class Policy:
     def for_device(device: str) -> Policy:
         if device.split(":", 1)[0] == "cuda":
             return Policy(min_samples=CUDA_MIN_SAMPLES, target_rel_noise=CUDA_TARGET_REL_NOISE,
-                          noise_metric="stdev")
+                          noise_metric="stdev", block_min_s=0.0)
         return Policy()
 
     @staticmethod
@@ -82,21 +98,47 @@ class Policy:
                       min_time_s=float(get("min_time_s", base.min_time_s)),
                       max_time_s=float(get("max_time_s", base.max_time_s)),
                       target_rel_noise=float(get("target_rel_noise", base.target_rel_noise)),
-                      rounds=int(get("rounds", base.rounds)), noise_metric=base.noise_metric)
+                      rounds=int(get("rounds", base.rounds)), noise_metric=base.noise_metric,
+                      block_min_s=base.block_min_s)
 
 
 @dataclass
 class RoundsResult:
-    """Raw samples of each variant, with the round each sample was taken in."""
+    """Raw samples of each variant (clean rounds only), with the round each was taken in.
+
+    Rounds the contention probe judged disturbed are not in `samples`: their samples are kept in
+    `discarded` and their reasons in `disturbed`, and `n_rounds` counts clean rounds only (the
+    round indices in `rounds_of` number the clean rounds)."""
 
     order: tuple[str, ...]
     samples: dict[str, list[float]]
     rounds_of: dict[str, list[int]]
     n_rounds: int
-    timed_s: float  # sum of all timed samples
+    timed_s: float  # sum of all timed samples, discarded ones included
     wall_s: float  # warm-up + rounds, as read from the clock
     stopped: str  # 'converged' | 'max_time'
     schedule: list[str] = field(default_factory=list)  # variant name of every sample, in order
+    blocks: dict[str, int] = field(default_factory=dict)  # calls per sample, per variant
+    disturbed: list[str] = field(default_factory=list)  # reason of each discarded round
+    discarded: dict[str, list[float]] = field(default_factory=dict)
+
+    @property
+    def total_rounds(self) -> int:
+        return self.n_rounds + len(self.disturbed)
+
+    @property
+    def disturbed_share(self) -> float:
+        return len(self.disturbed) / self.total_rounds if self.total_rounds else 0.0
+
+    def contended(self, policy: Policy) -> str | None:
+        """Why the clean rounds cannot be trusted (too few, or too many were disturbed)."""
+        if not self.disturbed:
+            return None
+        share, rule = self.disturbed_share, policy.contention
+        if self.n_rounds < policy.rounds or share > rule.max_disturbed_share:
+            return (f"contended: {len(self.disturbed)} of {self.total_rounds} rounds disturbed "
+                    f"({self.disturbed[-1]}); {self.n_rounds} clean, {policy.rounds} needed")
+        return None
 
     def round_medians(self, name: str) -> list[float]:
         per: list[list[float]] = [[] for _ in range(self.n_rounds)]
@@ -112,56 +154,97 @@ class RoundsResult:
         return quantile(xs, 0.5), median_ci(xs), ratios
 
 
-def _converged(res: RoundsResult, policy: Policy) -> bool:
-    if res.n_rounds < policy.rounds:
+def _converged(running: Mapping[str, RunningSamples], n_rounds: int, policy: Policy) -> bool:
+    if n_rounds < policy.rounds:
         return False
-    for name in res.order:
-        xs = res.samples[name]
-        if (len(xs) < policy.min_samples or sum(xs) < policy.min_time_s
-                or not rel_noise(xs, policy.noise_metric) < policy.target_rel_noise):
+    for xs in running.values():
+        if (len(xs) < policy.min_samples or xs.total < policy.min_time_s
+                or not xs.rel_noise(policy.noise_metric) < policy.target_rel_noise):
             return False
     return True
+
+
+def block_size(call_s: float, policy: Policy) -> int:
+    """Calls per sample so that one sample lasts at least `policy.block_min_s` (1: no block)."""
+    if policy.block_min_s <= 0 or call_s >= policy.block_min_s:
+        return 1
+    return min(MAX_BLOCK, math.ceil(policy.block_min_s / max(call_s, 1e-9)))
+
+
+def _sample(sampler: Sampler, fn: Callable[[], Any], block: int) -> float:
+    return sampler.sample(fn) if block == 1 else sampler.sample(fn, block)
 
 
 def run_interleaved(variants: Mapping[str, Callable[[], Any]], policy: Policy, sampler: Sampler,
                     clock: Clock | None = None,
                     progress: Callable[[str], None] | None = None,
-                    warmed: Collection[str] = ()) -> RoundsResult:
+                    warmed: Collection[str] = (), probe: Probe | None = None,
+                    blocks: Mapping[str, int] | None = None) -> RoundsResult:
     """Time every variant in interleaved rounds until the policy's stopping rule holds.
 
     Variants named in `warmed` were already warmed up and timed by this process (a repeated
-    measurement of a cached, prepared variant): their warm-up calls are skipped.
+    measurement of a cached, prepared variant): their warm-up calls are skipped. `blocks` gives
+    known calls-per-sample; the others are calibrated from their last warm-up call (one call
+    per sample without a warm-up). Each round is judged by `probe` (default: none with an injected clock, the
+    OS's view of this process on a real one); disturbed rounds are discarded and re-timed.
     """
     if not variants:
         raise ValueError("no variants to time")
     clock = clock or getattr(sampler, "clock", None) or PerfClock()
+    if probe is None:
+        probe = default_probe("cpu") if isinstance(clock, PerfClock) else NullProbe()
     order = tuple(variants)
     t_start = clock.now_s()
+    known = dict(blocks or {})
+    calls: dict[str, float] = {}
     for name in order:
         for _ in range(0 if name in warmed else policy.warmup):
+            t0 = clock.now_s()
             variants[name]()
+            calls[name] = clock.now_s() - t0
     sampler.sync()
     res = RoundsResult(order, {n: [] for n in order}, {n: [] for n in order}, 0, 0.0, 0.0, "")
+    res.blocks = {n: known.get(n) or block_size(calls.get(n, math.inf), policy) for n in order}
+    res.discarded = {n: [] for n in order}
+    running = {n: RunningSamples() for n in order}
+    cpu_ratios: list[float] = []
     t_rounds = clock.now_s()
     k = policy.samples_per_round
     while True:
+        before = probe.snapshot()
+        taken: dict[str, list[float]] = {}
         for name in order:
+            xs = taken.setdefault(name, [])
             for _ in range(k):
-                s = sampler.sample(variants[name])
-                res.samples[name].append(s)
-                res.rounds_of[name].append(res.n_rounds)
+                s = _sample(sampler, variants[name], res.blocks[name])
+                xs.append(s)
                 res.schedule.append(name)
-                res.timed_s += s
-        res.n_rounds += 1
+                res.timed_s += s * res.blocks[name]
+        load = probe.load(before, probe.snapshot())
+        typical = quantile(sorted(cpu_ratios), 0.5) if cpu_ratios else None
+        reason = policy.contention.disturbed(load, typical)
+        if load is not None and load.cpu_s is not None and load.wall_s > 0:
+            cpu_ratios.append(load.cpu_s / load.wall_s)
+        if reason is not None:
+            res.disturbed.append(reason)
+            for name, xs in taken.items():
+                res.discarded[name].extend(xs)
+        else:
+            for name, xs in taken.items():
+                for s in xs:
+                    res.samples[name].append(s)
+                    res.rounds_of[name].append(res.n_rounds)
+                    running[name].add(s)
+            res.n_rounds += 1
         now = clock.now_s()
-        if _converged(res, policy):
+        if _converged(running, res.n_rounds, policy):
             res.stopped = "converged"
             break
         if now - t_rounds >= policy.max_time_s * len(order):
             res.stopped = "max_time"
             break
-        if progress is not None and res.n_rounds % 10 == 0:
-            progress(f"round {res.n_rounds}, {now - t_rounds:.1f}s")
+        if progress is not None and res.total_rounds % 10 == 0:
+            progress(f"round {res.total_rounds}, {now - t_rounds:.1f}s")
     res.wall_s = clock.now_s() - t_start
     return res
 
@@ -169,7 +252,7 @@ def run_interleaved(variants: Mapping[str, Callable[[], Any]], policy: Policy, s
 def take_samples(fn: Callable[[], Any], policy: Policy, sampler: Sampler,
                  clock: Clock | None = None) -> list[float]:
     """Adaptive samples of one callable (a single-variant run of the same loop)."""
-    return run_interleaved({"fn": fn}, policy, sampler, clock).samples["fn"]
+    return run_interleaved({"fn": fn}, policy, sampler, clock, probe=NullProbe()).samples["fn"]
 
 
 def merge_order(names: Sequence[str], baseline: str) -> tuple[str, ...]:

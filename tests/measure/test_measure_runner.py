@@ -162,11 +162,12 @@ def test_a_repeated_measurement_skips_the_warm_up_of_warm_variants(world):
     bench = Bench(Settings(warmup=3), device="cpu", clock=clock)
     fast, dense = reg.get("fast"), reg.get("torch")
     bench.measure(point())
-    first = (fast.calls, dense.calls)  # verification + 3 warm-up + 4 samples for "fast"
+    first = (fast.calls, dense.calls)  # verification + 3 warm-up + 4 samples + check after
     bench.measure(point())
-    assert (fast.calls - first[0], dense.calls - first[1]) == (4, 4)  # samples only
+    # samples and the check after timing only
+    assert (fast.calls - first[0], dense.calls - first[1]) == (4 + 1, 4 + 1)
     bench.measure(point("half"))  # a new variant warms up; the warm dense baseline does not
-    assert reg.get("half").calls == 1 + 3 + 4 and dense.calls - first[1] == 8
+    assert reg.get("half").calls == 1 + 3 + 4 + 1 and dense.calls - first[1] == 10
 
 
 def test_invalid_result_gets_no_speedup(world):
