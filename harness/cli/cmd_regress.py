@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
+from typing import Any
 
 HELP = "measure fixed points and compare them with history (exit 1 on a regression)"
 
@@ -34,11 +37,30 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from harness.core.paths import check_file
     from harness.regress.run import RegressOptions, main_report, regress
 
+    outputs = {"--junit": args.junit, "--json": args.json,
+               "--pytest-benchmark": args.pytest_benchmark}
+    for flag, path in outputs.items():  # found out before measuring, not after
+        if path is not None:
+            check_file(path, flag)
     opts = RegressOptions(suite=args.suite, baseline=args.baseline, threshold=args.threshold,
                           storage=args.storage, junit=args.junit, json=args.json,
                           force=args.force, device=args.device,
                           normalize=args.normalize, confirm=args.confirm,
                           pytest_benchmark=args.pytest_benchmark)
-    return main_report(regress(opts), opts)
+    result = regress(opts)
+    return _report_atomically(main_report, result, opts)
+
+
+def _report_atomically(report: Any, result: Any, opts: Any) -> int:
+    """Run `report` with each output file pointed at a temporary file in the target's folder,
+    then rename each over its target: a reader (or a full disk) never sees half a file, and a
+    symlink at the target is replaced rather than followed."""
+    from harness.core.paths import atomic_target
+
+    names = [n for n in ("junit", "json", "pytest_benchmark") if getattr(opts, n)]
+    with contextlib.ExitStack() as stack:
+        temps = {n: str(stack.enter_context(atomic_target(getattr(opts, n)))) for n in names}
+        return report(result, dataclasses.replace(opts, **temps))

@@ -1,13 +1,14 @@
 """`harness report (--study NAME | --run ID | --suite NAME) [-o DIR] [--storage URL]`.
 
-Writes DIR/index.html (default DIR: reports/<study or suite name>, reports/run-<id>) from stored
-results and prints its path. An unknown study, run or suite is an InputError listing what exists.
+Writes DIR/index.html (default DIR: reports/<study or suite name>, reports/run-<id>, the name
+reduced to one safe folder name) from stored results and prints its path. DIR is checked
+writable before the store is read; index.html is written atomically and a symlink there is
+replaced, never followed. An unknown study, run or suite is an InputError listing what exists.
 """
 
 from __future__ import annotations
 
 import argparse
-import re
 from pathlib import Path
 from typing import Any
 
@@ -61,21 +62,25 @@ def check_selection(
 
 
 def default_dir(*, study: str | None, run_id: int | None, suite: str | None) -> Path:
-    name = study or suite or f"run-{run_id}"
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "report"
-    return Path("reports") / safe
+    """reports/<study or suite name, sanitised to one harmless folder name>."""
+    from harness.core.paths import report_dir
+
+    return report_dir(study or suite or f"run-{run_id}")
 
 
 def run(args: argparse.Namespace) -> int:
+    from harness.core.paths import check_dir
     from harness.report import from_store, write
 
     sel = {"study": args.study, "run_id": args.run, "suite": args.suite}
+    out = Path(args.out) if args.out else default_dir(**sel)
+    check_dir(out, "-o" if args.out else "report folder")  # before any work
     store = _open_store(args.storage)
     try:
         check_selection(store, **sel)
         data = from_store(store, **sel)
     finally:
         store.close()
-    path = write(data, Path(args.out) if args.out else default_dir(**sel))
+    path = write(data, out)
     print(path)
     return 0

@@ -151,9 +151,10 @@ def render(data: ReportData) -> str:
 
 
 def write(data: ReportData, out_dir: str | Path) -> Path:
-    """Render and write `out_dir/index.html`; returns its path."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / "index.html"
-    path.write_text(render(data), encoding="utf-8")
-    return path
+    """Render and write `out_dir/index.html` atomically (a temporary file renamed over it: a
+    full disk leaves the old report, and a symlinked index.html is replaced, never followed);
+    returns its path. Any URL secret that reached the data is cut out on the way."""
+    from harness.core.paths import write_text
+    from harness.store.urls import scrub
+
+    return write_text(Path(out_dir) / "index.html", scrub(render(data)))
