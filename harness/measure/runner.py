@@ -150,7 +150,8 @@ class Bench:
         """Per problem: how far its dense baseline's median moved across the groups this Bench
         timed (max/min − 1). On a shared machine this is the machine's own drift: times taken
         at different moments differ by about this much, while interleaved speedups do not."""
-        return {k: max(v) / min(v) - 1.0 for k, v in self._dense_medians.items() if min(v) > 0}
+        return {k: max(v) / min(v) - 1.0 for k, v in self._dense_medians.items()
+                if v and min(v) > 0}
 
     def baseline(self, point: Point) -> Measurement:
         """The dense measurement of the point's problem; measured once per Bench and reused once
@@ -285,21 +286,22 @@ class Bench:
         t_peak = time.perf_counter()
         peak = self._peak()  # measured once per device; not part of this measurement's wall
         t_group += time.perf_counter() - t_peak
-        dense_median = summarize(res.samples[base.point.key()]).median
-        history = self._dense_medians.setdefault(pkey, [])
-        history.append(dense_median)
-        # this group's baseline against the problem's first in this Bench: the machine's drift
-        observed = {**observed, "timer.baseline_median_s": dense_median,
-                    "timer.baseline_drift": dense_median / history[0] - 1.0
-                    if history[0] > 0 else 0.0,
-                    **self._timing_record(res)}
+        observed = {**observed, **self._timing_record(res)}
         contended = res.contended(self.policy)
-        results: dict[str, Measurement] = {}
-        # setup spent in this call: a cached dense baseline cost nothing here
-        setup = sum(v.setup_s for v in runnable.values() if v is not base or fresh_base)
         if res.n_rounds == 0:  # every round disturbed: what was timed, as it is, no speedup
             return self._emit([v.done or self._all_disturbed(v, res, observed, contended or "")
                                for v in variants])
+        dense_median = summarize(res.samples[base.point.key()]).median
+        history = self._dense_medians.setdefault(pkey, [])
+        if not contended:  # the machine's drift is read from clean baselines only
+            history.append(dense_median)
+        # this group's baseline against the problem's first in this Bench: the machine's drift
+        observed = {**observed, "timer.baseline_median_s": dense_median,
+                    "timer.baseline_drift": dense_median / history[0] - 1.0
+                    if history and history[0] > 0 else 0.0}
+        results: dict[str, Measurement] = {}
+        # setup spent in this call: a cached dense baseline cost nothing here
+        setup = sum(v.setup_s for v in runnable.values() if v is not base or fresh_base)
         for key, v in runnable.items():
             energy = self._energy(counters, v) if key != base.point.key() or len(runnable) == 1 \
                 else {}

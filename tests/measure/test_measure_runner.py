@@ -237,3 +237,66 @@ def test_real_torch_dense_on_cpu(monkeypatch):
         torch.set_num_threads(threads)
     assert m.status == "ok" and m.verified and m.stats.median > 0 and m.bandwidth_gbs > 0
     assert m.peak_fraction == pytest.approx(m.bandwidth_gbs * 1e9 / 1e10)
+
+
+def _register(reg, name, clock, *, wrong_after=None, emulated=None):
+    class Custom(Backend):
+        def __init__(self) -> None:
+            self.name, self.formats = name, frozenset({"csr"})
+            self.devices = frozenset({"cpu"})
+            self.dtypes = frozenset({"float32"})
+
+        def prepare(self, operand, x):
+            from harness.formats.base import get_format
+
+            w = get_format(operand.format).decode(operand)
+            calls = [0]
+
+            def run():
+                calls[0] += 1
+                clock.t += 0.001
+                out = w @ x
+                return out * 2 if wrong_after is not None and calls[0] > wrong_after else out
+
+            return Prepared(run=run, to_torch=lambda t: t, emulated=emulated)
+
+    reg.register(name, Custom())
+
+
+def test_a_kernel_right_at_first_and_wrong_later_is_invalid(world):
+    clock, reg = world
+    _register(reg, "flaky", clock, wrong_after=1)
+    m = Bench(Settings(), device="cpu", clock=clock).measure(point("flaky"))
+    assert m.status == "invalid" and m.speedup is None and not m.verified
+    assert m.reason.startswith("wrong after timing")
+
+
+def test_emulated_kernels_are_verified_but_never_timed(world):
+    clock, reg = world
+    _register(reg, "emu", clock, emulated="an emulator")
+    m = Bench(Settings(), device="cpu", clock=clock).measure(point("emu"))
+    assert m.status == "unsupported" and m.speedup is None and m.samples_s == ()
+    assert m.verified and "an emulator" in m.reason and "timings mean nothing" in m.reason
+
+
+def test_contended_groups_get_no_speedup_and_the_sink_sees_every_measurement(world):
+    from harness.measure.contention import Load
+
+    clock, _ = world
+
+    class Busy:
+        def snapshot(self):
+            return None
+
+        def load(self, before, after):
+            return Load(wall_s=1.0, wait_s=1.0)
+
+    seen = []
+    bench = Bench(Settings(max_time_s=0.05), device="cpu", clock=clock, probe=Busy(),
+                  sink=seen.append)
+    ms = bench.measure_many([point("fast"), point("half"), point("boom")])
+    assert [m.status for m in ms] == ["contended", "contended", "error"]
+    assert all(m.speedup is None and m.samples_s for m in ms[:2])
+    assert ms[0].counters["timer.disturbed_rounds"] == ms[0].counters["timer.total_rounds"] > 0
+    assert seen == ms
+    assert bench.baseline(point("fast")).status == "contended"  # not cached as a clean baseline

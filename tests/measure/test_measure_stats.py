@@ -68,3 +68,47 @@ def test_ratio_summary_pairs():
     assert ratios == [2.0, 4.0, 3.0] and med == 3.0 and ci == (2.0, 4.0)
     with pytest.raises(ValueError):
         ratio_summary([1.0], [1.0, 2.0])
+
+
+def _exact_ranks(n: int, level: float = 0.95) -> tuple[int, int]:
+    """The definition, with exact integer binomial sums (an oracle for small n)."""
+    best = 1
+    for l in range(1, n // 2 + 1):  # noqa: E741
+        below = sum(math.comb(n, i) for i in range(l))  # P(B ≤ l−1) · 2^n
+        if 2 ** n - 2 * below >= level * 2 ** n:
+            best = l
+        else:
+            break
+    return best - 1, n - best
+
+
+@pytest.mark.parametrize("n", [*range(1, 80), 150, 301, 999, 1000, 1001])
+def test_median_ci_ranks_match_the_exact_definition(n):
+    assert median_ci_ranks(n) == _exact_ranks(n)
+
+
+def test_median_ci_works_for_a_hundred_thousand_samples():
+    import random
+
+    rng = random.Random(1)
+    xs = [rng.lognormvariate(0.0, 0.2) for _ in range(100_000)]
+    lo, hi = median_ci(xs)
+    med = quantile(sorted(xs), 0.5)
+    assert lo < med < hi and (hi - lo) / med < 0.01  # ~ ±0.3 % at n = 1e5
+    assert rel_noise(xs, "median_ci") < 0.005
+
+
+def test_running_samples_agree_with_the_batch_noise():
+    import random
+
+    from harness.measure.stats import RunningSamples
+
+    rng = random.Random(2)
+    run, xs = RunningSamples(), []
+    for _ in range(2000):
+        x = 1e-3 + rng.gauss(0.0, 1e-6)  # tight samples: no cancellation in the running stdev
+        run.add(x)
+        xs.append(x)
+    assert run.sorted == sorted(xs) and run.total == pytest.approx(sum(xs))
+    for metric in ("stdev", "median_ci"):
+        assert run.rel_noise(metric) == pytest.approx(rel_noise(xs, metric), rel=1e-6)

@@ -186,3 +186,36 @@ def test_real_cpu_timing_is_positive_and_finite():
     pol = Policy(warmup=1, min_samples=5, rounds=5, max_time_s=0.5)
     xs = take_samples(lambda: a @ a, pol, make_sampler("cpu", hot=True))
     assert len(xs) >= 5 and all(math.isfinite(x) and x > 0 for x in xs)
+
+
+def test_microsecond_calls_are_timed_in_blocks():
+    """A 2 µs call (fake clock) is sampled in blocks of ≥ 100 µs; samples stay per call."""
+    from harness.measure.timer import BLOCK_MIN_S, block_size
+
+    sampler, clock = sampler_and_clock()
+    calls = []
+
+    def fn() -> None:
+        calls.append(1)
+        clock.t += 2e-6
+
+    pol = Policy(warmup=1, min_samples=10, rounds=2, target_rel_noise=0.05, max_time_s=10.0)
+    res = run_interleaved({"tiny": fn}, pol, sampler, clock)
+    block = res.blocks["tiny"]
+    assert block == block_size(2e-6, pol) and block * 2e-6 >= BLOCK_MIN_S * 0.999
+    assert all(x == pytest.approx(2e-6) for x in res.samples["tiny"])
+    assert len(calls) == 1 + block * len(res.samples["tiny"])
+    assert block_size(1.0, pol) == 1 and block_size(0.0, pol) > 1
+
+
+def test_a_hundred_thousand_samples_stop_on_noise_without_overflow():
+    sampler, clock = sampler_and_clock()
+    seq = itertools.cycle([1e-3, 1.02e-3, 0.98e-3, 1.5e-3])
+
+    def fn() -> None:
+        clock.t += next(seq)
+
+    pol = Policy(warmup=0, min_samples=100_000, rounds=1, per_round=1000,
+                 target_rel_noise=0.05, max_time_s=1e9, block_min_s=0.0)
+    res = run_interleaved({"a": fn}, pol, sampler, clock)
+    assert len(res.samples["a"]) == 100_000 and res.stopped == "converged"
