@@ -5,6 +5,12 @@ exits with code 2 (no traceback unless `--debug`). Its message names the file, t
 path, the value given and what was expected, e.g.
 
     suites/x.yaml:12: space.group_size: expected a positive integer or a list of them, got -4
+
+Exit codes (harness.cli.main): 0 ok; 1 a check failed (a regression) or the work could not
+complete because the environment failed under it (`FaultError`: the store was lost, the disk
+filled up, the database is corrupt, a worker failed) — one line, no traceback; 2 bad input,
+including a store that cannot be opened, a foreign database and an output path that cannot be
+written (checked before any work); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -53,6 +59,11 @@ class InputError(HarnessError):
             where = f"{self.file}:{self.line}: " if self.line else f"{self.file}: "
         key = f"{self.path}: " if self.path else ""
         return f"{where}{key}{self.detail}".replace("\n", " ")
+
+
+class FaultError(HarnessError):
+    """The environment failed during the work (store lost, disk full, corrupt database, a
+    worker failed). Exit code 1, one line."""
 
 
 class UnsupportedError(HarnessError):

@@ -33,24 +33,22 @@ TRIAL_RETRIES = 2
 OPTUNA_ATTEMPTS = 5
 
 
-def _one_line(exc: BaseException, secret: str | None) -> str:
+def _one_line(exc: BaseException, url: str) -> str:
+    """The first line of a driver's message, with every secret of `url` cut out."""
     line = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""])[0]
-    return line.replace(secret, "***") if secret else line
+    return urls.cut_secrets(line, url)
 
 
 class SqlStore:
     """Results store on one SQLAlchemy URL (see `harness.store.api.Store`)."""
 
     def __init__(self, url: str | None = None) -> None:
-        from sqlalchemy.engine import make_url
-
         self._url = urls.resolve(url)
         self.url_redacted = urls.redact(self._url)
-        password = make_url(self._url).password
         try:
             self._engine: Engine = dialects.create_engine(self._url)
         except (ArgumentError, NoSuchModuleError, ImportError) as exc:
-            raise InputError(f"storage URL {self.url_redacted}: {_one_line(exc, password)}; "
+            raise InputError(f"storage URL {self.url_redacted}: {_one_line(exc, self._url)}; "
                              f"expected {urls.EXPECTED}") from None
         # Same pool; marks writing transactions (BEGIN IMMEDIATE on SQLite).
         self._writer = self._engine.execution_options(**{dialects.WRITE: True})
@@ -61,7 +59,7 @@ class SqlStore:
         except DBAPIError as exc:
             self._engine.dispose()
             raise InputError(f"cannot open database {self.url_redacted}: "
-                             f"{_one_line(exc, password)}") from None
+                             f"{_one_line(exc, self._url)}") from None
         except BaseException:
             self._engine.dispose()
             raise
@@ -86,7 +84,8 @@ class SqlStore:
             prov_id = prov.intern(conn, provenance)
             return conn.execute(schema.runs.insert().values(
                 kind=kind, suite=suite, study=study, context_key=context_key, status="running",
-                started_at=schema.utcnow(), finished_at=None, config=dict(config),
+                started_at=schema.utcnow(), finished_at=None,
+                config=urls.scrub_data(dict(config)),
                 provenance_id=prov_id).returning(schema.runs.c.id)).scalar_one()
 
     def end_run(self, run_id: int, status: str = "finished") -> None:
@@ -180,7 +179,7 @@ class SqlStore:
     def add_train_result(self, run_id: int, record: Mapping[str, Any]) -> int:
         with self._writer.begin() as conn:
             return conn.execute(schema.train_results.insert().values(
-                run_id=run_id, record=dict(record), created_at=schema.utcnow(),
+                run_id=run_id, record=urls.scrub_data(dict(record)), created_at=schema.utcnow(),
                 **codec.train_columns(record)).returning(schema.train_results.c.id)).scalar_one()
 
     def train_results(self, *, run_id: int | None = None,
