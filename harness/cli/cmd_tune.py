@@ -8,9 +8,22 @@ HELP = "search a suite's space with Optuna, measure, train, report"
 
 
 def _positive_int(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not (value > 0 and value < float("inf")):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text}")
     return value
 
 
@@ -19,7 +32,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tuner", help="tuner profile YAML (default: the suite's `tuner:`)")
     p.add_argument("--trials", type=_positive_int,
                    help="trials for this process (default: the tuner profile's budget)")
-    p.add_argument("--timeout", type=float, dest="timeout_s", help="stop after S seconds")
+    p.add_argument("--timeout", type=_seconds, dest="timeout_s", help="stop after S seconds")
     p.add_argument("--storage", help="database URL (default: $HARNESS_STORAGE or "
                    "sqlite:///runs/harness.db); postgresql+psycopg://… for many workers")
     p.add_argument("--study", help="study name (default: <suite>-<device>); several processes "
@@ -33,6 +46,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-post", action="store_true",
                    help="search only: no front table, training stage or report (for workers)")
     p.add_argument("--quiet", action="store_true", help="no per-trial progress lines")
+    p.add_argument("--worker-index", type=int, default=None, help=argparse.SUPPRESS)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,5 +56,6 @@ def run(args: argparse.Namespace) -> int:
     result = tune(TuneOptions(
         suite=args.suite, tuner=args.tuner, trials=args.trials, timeout_s=args.timeout_s,
         storage=args.storage, study=args.study, workers=args.workers, device=device,
-        fresh=args.fresh, report_dir=args.report_dir, post=not args.no_post, quiet=args.quiet))
+        fresh=args.fresh, report_dir=args.report_dir, post=not args.no_post, quiet=args.quiet,
+        worker_index=args.worker_index))
     return 130 if result.stopped else 0

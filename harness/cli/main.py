@@ -16,6 +16,7 @@ import importlib
 import os
 import sys
 import traceback
+from typing import NoReturn
 
 from harness import __version__
 from harness.core.errors import FaultError, HarnessError, InputError
@@ -31,8 +32,17 @@ COMMANDS = {
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the harness convention for bad input: one line, exit 2 (no usage block;
+    `--help` shows it)."""
+
+    def error(self, message: str) -> NoReturn:
+        line = " ".join(message.split())
+        self.exit(2, f"{self.prog}: error: {line} (see {self.prog} --help)\n")
+
+
 def build_parser(load: str | None = None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="harness",
         description="Find where pruning pays: benchmark and autotune pruned (sparse) layers.",
     )

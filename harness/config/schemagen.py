@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from harness.config import limits
 from harness.config import names as N
 from harness.config.validate import SCHEMA_DIR
 
@@ -37,6 +38,15 @@ posint = {"type": "integer", "minimum": 1, "x-expected": "a positive integer"}
 nonneg = {"type": "integer", "minimum": 0, "x-expected": "an integer ≥ 0"}
 posnum = {"type": "number", "exclusiveMinimum": 0, "x-expected": "a positive number"}
 nonnegnum = {"type": "number", "minimum": 0, "x-expected": "a number ≥ 0"}
+point_time = {"type": "number", "exclusiveMinimum": 0, "maximum": limits.MAX_POINT_TIME_S,
+              "x-expected": f"a positive number of seconds ≤ {limits.MAX_POINT_TIME_S:g}"}
+point_time0 = {"type": "number", "minimum": 0, "maximum": limits.MAX_POINT_TIME_S,
+               "x-expected": f"a number of seconds in [0, {limits.MAX_POINT_TIME_S:g}]"}
+study_time = {"anyOf": [{"type": "number", "exclusiveMinimum": 0,
+                         "maximum": limits.MAX_STUDY_TIME_S}, {"type": "null"}],
+              "x-expected": f"a positive number of seconds ≤ {limits.MAX_STUDY_TIME_S:g} or null"}
+seed = {"type": "integer", "minimum": 0, "maximum": limits.MAX_SEED,
+        "x-expected": f"an integer in [0, {limits.MAX_SEED}]"}
 rate = {"type": "number", "minimum": 0, "exclusiveMaximum": 1,
         "x-expected": "a pruning rate in [0, 1)"}
 pair = {"type": "array", "items": posint, "minItems": 2, "maxItems": 2,
@@ -102,7 +112,8 @@ objective = {
 objectives = {"type": "array", "items": objective, "minItems": 1}
 
 measure = obj({
-    "warmup": nonneg, "min_samples": posint, "min_time_s": nonnegnum, "max_time_s": posnum,
+    "warmup": nonneg, "min_samples": posint, "min_time_s": point_time0,
+    "max_time_s": point_time,
     "target_rel_noise": {"anyOf": [{**posnum, "exclusiveMaximum": 1}, {"type": "null"}],
                          "x-expected": "a relative noise in (0, 1) or null (device default)"},
     "rounds": posint, "mode": enum("mode", N.MODES), "verify": {"type": "boolean"},
@@ -114,8 +125,7 @@ train = obj({
     "data_path": {"type": ["string", "null"]}, "schedule": enum("schedule", N.SCHEDULES),
     "pretrain_epochs": nonneg, "finetune_epochs": nonneg, "batch_size": posint, "lr": posnum,
     "optimizer": enum("optimizer", N.OPTIMIZERS), "candidates": posint,
-    "budget_s": {"anyOf": [posnum, {"type": "null"}],
-                 "x-expected": "a positive number of seconds or null"},
+    "budget_s": study_time,
     "options": {"type": "object", "additionalProperties": scalar,
                 "x-expected": "a mapping of option: scalar"},
 })
@@ -129,7 +139,7 @@ def build() -> dict[str, dict[str, Any]]:
             "name": {"type": "string", "minLength": 1}, "description": {"type": "string"},
             "device": device,
             "dtype": one_or_list(dtype, "a dtype name or a list of them"),
-            "seed": nonneg,
+            "seed": seed,
             "threads": {"anyOf": [posint, {"type": "null"}],
                         "x-expected": "a positive integer or null"},
             "space": space, "constraints": {"type": "array", "items": constraint},
@@ -149,8 +159,7 @@ def build() -> dict[str, dict[str, Any]]:
                         "x-expected": "a mapping of option: value"},
             "trials": {"anyOf": [posint, {"type": "null"}],
                        "x-expected": "a positive integer or null (grid: the whole grid)"},
-            "timeout_s": {"anyOf": [posnum, {"type": "null"}],
-                          "x-expected": "a positive number of seconds or null"},
+            "timeout_s": study_time,
             "objectives": {"anyOf": [objectives, {"type": "null"}],
                            "x-expected": "a list of objectives or null (the suite's)"},
             "storage": {"type": ["string", "null"]},

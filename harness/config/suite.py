@@ -93,6 +93,7 @@ def loads_suite(text: str, file: str = "<string>") -> Suite:
 def suite_from_doc(doc: Document) -> Suite:
     validate(doc, "suite")
     d = doc.data
+    _check_values(doc, d)
     objectives = parse_objectives(doc, d["objectives"], "objectives") \
         if "objectives" in d else None
     tuner = _tuner(doc, objectives)
@@ -119,6 +120,38 @@ def suite_from_doc(doc: Document) -> Suite:
         tuner=tuner,
         train=train,
     )
+
+
+def _check_values(doc: Document, d: dict[str, Any]) -> None:
+    """What the schema cannot say: the name is one safe folder name, threads fit the machine,
+    a data path exists (so a long study does not end in a bad-path error)."""
+    from harness.config.limits import max_threads
+    from harness.core.paths import name_problem
+
+    name = d.get("name")
+    if name is not None:
+        problem = name_problem(name)
+        if problem:
+            raise doc.error("name", f"expected a plain name (it names the report folder "
+                                    f"reports/<name>), got {_short(name)}, which {problem}")
+    threads = d.get("threads")
+    if threads is not None and threads > max_threads():
+        raise doc.error("threads", f"expected at most {max_threads()} (4 per logical CPU of "
+                                   f"this machine), got {threads}")
+    data_path = (d.get("train") or {}).get("data_path")
+    if data_path is not None:
+        if "\x00" in data_path:
+            raise doc.error("train.data_path", "expected a path without NUL")
+        path = Path(data_path).expanduser()
+        if not path.exists():
+            raise doc.error("train.data_path", f"expected an existing file or folder, got "
+                                               f"{_short(data_path)} (not found)")
+
+
+def _short(value: Any) -> str:
+    from harness.core.errors import _short as short
+
+    return short(value)
 
 
 def _listify(value: Any) -> list[Any]:

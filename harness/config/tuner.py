@@ -66,6 +66,10 @@ def profile_from_doc(doc: Document, data: dict[str, Any] | None = None, base: st
             raise doc.error(join(join(base, "options"), key),
                             f"unknown option {key!r} for sampler {sampler}; valid: "
                             f"{', '.join(valid)}")
+    from harness.config.sampler_options import problems
+
+    for key, message in problems(sampler, options):
+        raise doc.error(join(join(base, "options"), key), message)
     raw_obj = data.get("objectives")
     objectives = None if raw_obj is None else \
         parse_objectives(doc, raw_obj, join(base, "objectives"))

@@ -166,17 +166,56 @@ def loads(text: str, file: str = "<string>") -> Document:
         loader.dispose()
 
 
-def load(path: str | Path) -> Document:
-    """Read and parse a YAML file; the file is named in errors exactly as `path` was given."""
+def read_capped(path: str | Path, limit: int | None = None) -> str:
+    """The UTF-8 text of a regular file of at most `limit` bytes (default MAX_INPUT_BYTES).
+
+    The file is opened non-blocking and checked with fstat before anything is read: a FIFO
+    (which would block for ever), a device such as /dev/zero (endless) or a folder is refused
+    at once, and a large file is refused by its size, not after parsing it. Errors name the
+    file exactly as given."""
+    import os
+    import stat
+
+    from harness.config.limits import MAX_INPUT_BYTES
+
+    limit = MAX_INPUT_BYTES if limit is None else limit
     file = str(path)
+    if "\x00" in file:
+        raise InputError("expected a file path without NUL", file=repr(file))
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        fd = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         raise InputError("file not found", file=file) from None
     except IsADirectoryError:
         raise InputError("is a directory, expected a YAML file", file=file) from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=file) from None
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", file=file) from None
-    return loads(text, file)
+    st = os.fstat(fd)
+    problem = None
+    if stat.S_ISDIR(st.st_mode):
+        problem = "is a directory, expected a YAML file"
+    elif not stat.S_ISREG(st.st_mode):
+        problem = "expected a regular file (not a pipe, device or socket)"
+    elif st.st_size > limit:
+        problem = f"file too large ({st.st_size} bytes); expected at most {limit} bytes"
+    if problem:
+        os.close(fd)
+        raise InputError(problem, file=file)
+    with os.fdopen(fd, "rb") as f:
+        try:
+            data = f.read(limit + 1)
+        except OSError as exc:
+            raise InputError(f"cannot read: {exc.strerror or exc}", file=file) from None
+    if len(data) > limit:  # grew while being read
+        raise InputError(f"file too large; expected at most {limit} bytes", file=file)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=file) \
+            from None
+
+
+def load(path: str | Path) -> Document:
+    """Read (see `read_capped`) and parse a YAML file; the file is named in errors exactly as
+    `path` was given."""
+    return loads(read_capped(path), str(path))

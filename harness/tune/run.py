@@ -38,6 +38,7 @@ class TuneOptions:
     report_dir: str | None = None  # default reports/<suite name>
     post: bool = True  # front table, training stage, report (workers skip it)
     quiet: bool = False
+    worker_index: int | None = None  # local worker i of --workers K: its own sampler seed
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,10 @@ def tune(opts: TuneOptions) -> TuneResult:
 
     suite = load_suite(opts.suite)
     profile = load_tuner(opts.tuner) if opts.tuner else suite.tuner
+    from harness.tune.checks import check_options, worker_profile
+
+    check_options(opts, suite, profile)  # every flag and limit, before anything is written
+    profile = worker_profile(opts, suite, profile)
     device = _device(opts, suite)
     names, directions = _objectives(suite, profile)
     study_name = opts.study or default_study_name(suite.name, device)
@@ -123,6 +128,10 @@ def tune(opts: TuneOptions) -> TuneResult:
     for note in notes:
         _say(opts, f"harness tune: {note}")
     suite = replace(suite, space=space)
+    _sampler(suite, profile)  # bad sampler options fail here, before the store is touched
+    from harness.tune.checks import check_outputs
+
+    check_outputs(opts, suite)
 
     store = open_store(opts.storage or profile.storage)
     try:
@@ -214,10 +223,11 @@ def _post(opts: TuneOptions, suite: Any, store: Any, study: Any, result: TuneRes
 
 
 def _report(opts: TuneOptions, suite: Any, store: Any, study: str) -> Path | None:
+    from harness.core.paths import report_dir
     from harness.report.data import from_store
     from harness.report.html import write
 
-    out = Path(opts.report_dir or Path("reports") / suite.name)
+    out = Path(opts.report_dir) if opts.report_dir else report_dir(suite.name)
     data = from_store(store, study=study, title=f"harness tune: {suite.name} ({study})")
     return write(data, out)
 

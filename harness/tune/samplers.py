@@ -1,7 +1,9 @@
 """Sampler registry: a tuner profile's `sampler` name → an Optuna sampler.
 
 Each factory takes the profile's `options` mapping (passed to the Optuna constructor as keyword
-arguments; an explicit `seed` option wins over the suite's seed), the grid of the search space (needed by GridSampler only) and the seed.
+arguments; an explicit `seed` option wins over the suite's seed), the grid of the search space
+(needed by GridSampler only) and the seed. `worker_seed` derives the seed of each local worker
+from the study's, so parallel workers do not propose the same start-up points.
 """
 
 from __future__ import annotations
@@ -44,6 +46,15 @@ def make_sampler(name: str, options: Mapping[str, Any], grid: Mapping[str, Seque
     factory = SAMPLERS.get(name)
     try:
         return factory(options, grid, seed)
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:  # Optuna's own checks (harness's ran first)
         raise InputError(f"invalid options for sampler {name!r}: {exc}", file=source,
                          path="options") from None
+
+
+def worker_seed(seed: int | None, index: int) -> int:
+    """Sampler seed of local worker `index` (0, 1, …) of a study seeded with `seed`: distinct per
+    worker, reproducible, within Optuna's range [0, 2**32)."""
+    import hashlib
+
+    digest = hashlib.sha256(f"harness-worker:{seed}:{index}".encode()).digest()
+    return int.from_bytes(digest[:4], "big")
