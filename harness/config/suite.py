@@ -24,6 +24,7 @@ relative to the current directory, the suite's directory, then the suite directo
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,7 @@ from harness.config.tuner import TunerProfile, default_profile, profile_from_doc
 from harness.config.validate import validate
 from harness.config.yamlload import Document, join, load, loads
 from harness.core import dtypes as core_dtypes
+from harness.core.errors import InputError
 from harness.core.point import Point
 
 MAX_RATES = 10_000  # a smaller step is a typo, and would make the grid unbounded
@@ -106,6 +108,7 @@ def suite_from_doc(doc: Document) -> Suite:
     if tuner.sampler == "grid" and not space.enumerable():
         raise doc.error("space.pruning_rate", "the grid sampler needs a finite space; give "
                                               "the rate range a step or list the rates")
+    _check_size(doc, space, _dtypes(d.get("dtype", "float32")))
     return Suite(
         name=d.get("name") or Path(doc.file).stem,
         description=d.get("description", ""),
@@ -146,6 +149,26 @@ def _check_values(doc: Document, d: dict[str, Any]) -> None:
         if not path.exists():
             raise doc.error("train.data_path", f"expected an existing file or folder, got "
                                                f"{_short(data_path)} (not found)")
+
+
+def _check_size(doc: Document, space: Space, dtypes: tuple[str, ...]) -> None:
+    """Refuse a space whose largest problem cannot fit in memory (see config.resources)."""
+    from harness.config import resources as res
+
+    try:
+        limit, what = res.host_limit()
+    except ValueError:
+        raise InputError(f"{res.ENV_LIMIT}: expected a positive number of bytes, got "
+                         f"{os.environ.get(res.ENV_LIMIT)!r}") from None
+    if limit is None:
+        return
+    need, shape, dtype = res.largest(space.shapes, dtypes)
+    if need > limit:
+        i = space.shapes.index(shape)
+        path = "space.shape" if len(space.shapes) == 1 else join("space.shape", i)
+        raise doc.error(path, f"problem {list(shape)} in {dtype} needs about {res.gib(need)} "
+                              f"(weights, activations, outputs, float64 reference); expected at "
+                              f"most {res.gib(limit)} ({what})")
 
 
 def _short(value: Any) -> str:

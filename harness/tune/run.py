@@ -65,6 +65,16 @@ def _device(opts: TuneOptions, suite: Any) -> str:
         if not torch.cuda.is_available():
             raise InputError(f"device {device!r} requested but CUDA is not available here "
                              "(use --device cpu or device: auto)")
+        if ":" in device and not device.split(":", 1)[1].isdigit():
+            raise InputError("--device: expected auto, cpu, cuda or cuda:N", value=device)
+        if ":" in device and int(device.split(":", 1)[1]) >= torch.cuda.device_count():
+            raise InputError(f"--device: expected one of cuda:0 … cuda:"
+                             f"{torch.cuda.device_count() - 1}", value=device)
+        from harness.config.resources import device_problem
+
+        too_big = device_problem(device, suite.space.shapes, suite.dtypes)
+        if too_big:
+            raise InputError(f"{suite.path}: space.shape: {too_big}")
     elif device != "cpu":
         raise InputError("--device: expected auto, cpu, cuda or cuda:N", value=device)
     return device
