@@ -29,6 +29,7 @@ COMMANDS = {
     "regress": "measure fixed points and compare them with history (exit 1 on a regression)",
     "check": "validate suites and tuner profiles",
     "info": "devices, library versions, backends and counters with their availability",
+    "graph": "run the Sparse DNN Graph Challenge cases of a graph suite (edges per second)",
 }
 
 
