@@ -1,0 +1,96 @@
+"""Sparse DNN Graph Challenge, 1024 neurons × 120 layers, on this machine: rate of every variant.
+
+The challenge's rate is inputs × connections / time (edges per second); the target on a 2-core
+CPU is the seed's GTX 1080 rate with cuSPARSE and a buffer, 2.40488e10 edges/s (Table VII of
+"Performance of Training Sparse Deep Neural Networks on GPUs", 60 000 inputs). Every variant is
+verified against the SciPy reference's categories before it is rated.
+
+    python benchmarks/graph_challenge.py                         # 60 000 MNIST inputs, best variants
+    python benchmarks/graph_challenge.py --inputs 6000 --variants all --layers 120 480
+    python benchmarks/graph_challenge.py --threads 2 --batch 10000 --out reports/graph_cpu.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+TARGET_RATE = 2.40488e10  # the paper's GTX 1080, cuSPARSE with buffer, 1024 × 120
+FAST = ("numba_fused-filter", "scipy-filter", "scipy-buffer")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--neurons", type=int, default=1024)
+    ap.add_argument("--layers", type=int, nargs="+", default=[120])
+    ap.add_argument("--inputs", type=int, default=60_000)
+    ap.add_argument("--source", default="mnist", help="mnist | digits | tsv")
+    ap.add_argument("--path", default=None, help="official sparse images (source tsv)")
+    ap.add_argument("--variants", nargs="+", default=list(FAST),
+                    help="variant names, or 'all' for every one available here")
+    ap.add_argument("--device", default="cpu", help="variants of this device for 'all'")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--max-time", type=float, default=120.0, help="seconds of timed runs per variant")
+    ap.add_argument("--batch", type=int, default=None)
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", default=None, help="write the results as JSON here")
+    return ap.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    from harness.graph.bench import run_case
+    from harness.graph.inputs import load_inputs
+    from harness.graph.network import challenge_network, reference_categories
+    from harness.graph.table import paper_table, results_table
+    from harness.graph.variants import VARIANTS, variants_for
+
+    names = ([v.name for v in variants_for(args.device)] if args.variants == ["all"]
+             else args.variants)
+    unknown = [n for n in names if n not in VARIANTS]
+    if unknown:
+        print(f"graph_challenge: error: --variants: expected names among "
+              f"{', '.join(VARIANTS.names())}, got {unknown[0]!r}", file=sys.stderr)
+        return 2
+    t0 = time.perf_counter()
+    y0 = load_inputs(args.source, args.neurons, args.inputs, args.path)
+    print(f"{y0.shape[0]} inputs ({args.source}, {y0.nnz / max(1, y0.shape[0]):.1f} pixels on "
+          f"per image) in {time.perf_counter() - t0:.1f} s", flush=True)
+    results = []
+    for layers in args.layers:
+        net = challenge_network(args.neurons, layers, seed=args.seed)
+        t0 = time.perf_counter()
+        truth = reference_categories(y0, net)
+        ref_s = time.perf_counter() - t0
+        print(f"{args.neurons}x{layers}: reference (SciPy float64) {len(truth)} categories in "
+              f"{ref_s:.1f} s ({y0.shape[0] * net.connections / ref_s:.3e} edges/s)", flush=True)
+        for r in run_case(net, y0, names, truth=truth, repeats=args.repeats, batch=args.batch,
+                          threads=args.threads, max_time_s=args.max_time):
+            rate = f"{r.rate:.3e} edges/s ({r.time_s:.3f} s)" if r.rate else r.status
+            print(f"  {r.variant:26} {rate} {r.reason}", flush=True)
+            results.append(r)
+    print()
+    print(results_table(results))
+    print()
+    print(paper_table([(args.neurons, n) for n in args.layers]))
+    best = max((r for r in results if r.rate and r.layers == 120), key=lambda r: r.rate,
+               default=None)
+    if best is not None:
+        verdict = "meets" if best.rate >= TARGET_RATE else "is below"
+        print(f"\nbest at 120 layers: {best.variant} {best.rate:.3e} edges/s, which {verdict} "
+              f"the paper's GTX 1080 rate {TARGET_RATE:.3e} (on {best.inputs} inputs)")
+    if args.out:
+        from dataclasses import asdict
+
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps([{**asdict(r), "rate": r.rate, "time_s": r.time_s}
+                                              for r in results], indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
