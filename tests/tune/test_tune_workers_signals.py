@@ -1,0 +1,124 @@
+"""`--workers`: signals to the parent reach the workers, every option reaches them, and each
+worker has its own sampler seed."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from tune_helpers import TINY, write_suite
+
+from harness.config.tuner import TunerProfile
+from harness.tune.checks import worker_profile
+from harness.tune.samplers import worker_seed
+from harness.tune.workers import worker_command
+
+LONG = TINY.replace("trials: 6", "trials: 400").replace("max_time_s: 0.05", "max_time_s: 0.2")
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(entry))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_to_the_parent_stops_every_worker_and_the_parent_waits(tmp_path, sig):
+    suite = write_suite(tmp_path, LONG, "long.yaml")
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    proc = subprocess.Popen([sys.executable, "-m", "harness", "tune", str(suite), "--storage",
+                             url, "--workers", "3", "--trials", "300", "--quiet"],
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    try:
+        end, workers = time.monotonic() + 120, []
+        while time.monotonic() < end and len(workers) < 3:
+            workers = _children(proc.pid)
+            time.sleep(0.2)
+        assert len(workers) == 3, proc.stdout.read() if proc.poll() is not None else workers
+        time.sleep(3)  # let them get going (importing, opening the study)
+        proc.send_signal(sig)
+        out, _ = proc.communicate(timeout=120)
+        # the parent waited: when it has exited, so have its workers
+        assert [w for w in workers if _alive(w)] == [], out
+        time.sleep(10)
+        assert [w for w in workers if _alive(w)] == [], out
+        assert proc.returncode == 130, out
+        assert "passed to the 3 workers" in out
+        assert "Traceback" not in out
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        for w in _children(proc.pid):
+            os.kill(w, signal.SIGKILL)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl death signal")
+def test_workers_stop_when_the_parent_is_killed_hard(tmp_path):
+    suite = write_suite(tmp_path, LONG, "long.yaml")
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    proc = subprocess.Popen([sys.executable, "-m", "harness", "tune", str(suite), "--storage",
+                             url, "--workers", "2", "--trials", "300", "--quiet"],
+                            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    end, workers = time.monotonic() + 120, []
+    while time.monotonic() < end and len(workers) < 2:
+        workers = _children(proc.pid)
+        time.sleep(0.2)
+    assert len(workers) == 2
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 60  # each finishes its trial in flight, then stops
+    while time.monotonic() < deadline and any(_alive(w) for w in workers):
+        time.sleep(0.5)
+    alive = [w for w in workers if _alive(w)]
+    for w in alive:
+        os.kill(w, signal.SIGKILL)
+    assert alive == []
+
+
+def test_every_option_reaches_the_workers():
+    opts = SimpleNamespace(suite="s.yaml", tuner="t.yaml", device="cuda:1", timeout_s=30.0,
+                           fresh=True, quiet=True)
+    cmd = worker_command(opts, study_name="st", trials=5, index=2)
+    assert cmd[1:] == ["-m", "harness", "tune", "s.yaml", "--workers", "1", "--no-post",
+                       "--study", "st", "--trials", "5", "--worker-index", "2",
+                       "--tuner", "t.yaml", "--device", "cuda:1", "--timeout", "30.0",
+                       "--fresh", "--quiet"]
+    plain = SimpleNamespace(suite="s.yaml", tuner=None, device=None, timeout_s=None,
+                            fresh=False, quiet=False)
+    assert "--fresh" not in worker_command(plain, study_name="st", trials=1)
+
+
+def test_each_worker_gets_its_own_seed_derived_from_the_study_seed():
+    suite = SimpleNamespace(seed=7)
+    profile = TunerProfile(name="random", sampler="random", options={})
+    seeds = [worker_profile(SimpleNamespace(worker_index=i), suite, profile).options["seed"]
+             for i in range(8)]
+    assert len(set(seeds)) == 8 and all(0 <= s < 2**32 for s in seeds)
+    assert seeds[3] == worker_seed(7, 3)  # reproducible
+    seeded = TunerProfile(name="r", sampler="random", options={"seed": 1})
+    assert worker_profile(SimpleNamespace(worker_index=0), suite, seeded).options["seed"] == \
+        worker_seed(1, 0) != seeds[0]
+    assert worker_profile(SimpleNamespace(worker_index=None), suite, seeded) is seeded
