@@ -163,9 +163,13 @@ def generate_from(cfg: NetConfig, layers: int, *, seed: int = 0,
 
 
 def cache_dir() -> Path:
-    """Where generated networks are kept: $HARNESS_GRAPH_CACHE or ~/.cache/harness/graph."""
+    """Where generated networks are kept: $HARNESS_GRAPH_CACHE, else $HARNESS_CACHE_DIR/graph,
+    else ~/.cache/harness/graph."""
     env = os.environ.get(CACHE_ENV)
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "harness" / "graph"
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("HARNESS_CACHE_DIR")
+    return (Path(base).expanduser() if base else Path.home() / ".cache" / "harness") / "graph"
 
 
 def cache_path(neurons: int, layers: int, seed: int, permute: bool,

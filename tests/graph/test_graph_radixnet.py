@@ -76,6 +76,14 @@ def test_cache_is_written_once_and_read_back(tmp_path, monkeypatch):
     assert all((x != y).nnz == 0 for x, y in zip(first, again, strict=True))
 
 
+def test_cache_folder_follows_the_environment(tmp_path, monkeypatch):
+    monkeypatch.delenv(radixnet.CACHE_ENV, raising=False)
+    monkeypatch.setenv("HARNESS_CACHE_DIR", str(tmp_path))
+    assert radixnet.cache_dir() == tmp_path / "graph"
+    monkeypatch.setenv(radixnet.CACHE_ENV, str(tmp_path / "g"))
+    assert radixnet.cache_dir() == tmp_path / "g"
+
+
 def test_unknown_size_is_an_input_error():
     with pytest.raises(InputError, match="neurons: expected one of 1024, 4096, 16384, 65536"):
         radixnet.generate(1000, 120)
