@@ -57,3 +57,12 @@ def test_unknown_model_lists_valid_names():
     with pytest.raises(UnknownName, match="cnn, fc, lenet300"):
         build_model("resnet", (1, 8, 8), 10)
     assert MODELS.names() == ["cnn", "fc", "lenet300"]
+
+
+def test_fc_uses_keras_dense_initialisation():
+    model = build_model("fc", (1, 28, 28), 10, seed=0)
+    for m in model:
+        if isinstance(m, nn.Linear):
+            bound = (6.0 / (m.in_features + m.out_features)) ** 0.5
+            assert float(m.weight.abs().max()) <= bound and torch.all(m.bias == 0)
+            assert float(m.weight.abs().max()) > 0.9 * bound  # uniform over the whole range
