@@ -8,7 +8,8 @@ joined with the kernel-stage speedups to form the accuracy-vs-speed front.
 `spec` is any object with TrainSpec's attributes (model, dataset, data_path, schedule,
 pretrain_epochs, finetune_epochs, batch_size, lr, optimizer, candidates, budget_s, options).
 Schedule options also read here: skip_first / skip_last (layers left dense), from_scratch
-(group_lasso only, default True: lym trains with the penalty from the first step). Options the
+(group_lasso only, default True: lym trains with the penalty from the first step), scope
+(layer | global) and `rate.<layer>` overrides (`harness.train.scope`). Options the
 model's builder takes (fc's `input_layer`, `harness.train.models`) go to the model.
 """
 
@@ -22,9 +23,10 @@ from typing import Any
 
 from harness.core.errors import UnsupportedError
 from harness.core.point import PruneSpec
+from harness.train.scope import RATE_PREFIX, check_scope, layer_rates
 
 Progress = Callable[[int, int, dict], None]
-_STAGE_KEYS = ("skip_first", "skip_last", "from_scratch")
+_STAGE_KEYS = ("skip_first", "skip_last", "from_scratch", "scope")
 
 
 def _prune_spec(candidate: Any) -> PruneSpec:
@@ -58,11 +60,14 @@ def _schedule_options(spec: Any, opts: dict) -> dict:
     from harness.train.models import model_options
 
     model_keys = model_options(spec.model, opts)
-    return {k: v for k, v in opts.items() if k not in _STAGE_KEYS and k not in model_keys}
+    return {k: v for k, v in opts.items()
+            if k not in _STAGE_KEYS and k not in model_keys and not k.startswith(RATE_PREFIX)}
 
 
 def _prune_kw(opts: dict) -> dict:
-    return {"skip_first": bool(opts.get("skip_first", False)),
+    """Rate scope and layer rules (`harness.train.scope`), checked before any training."""
+    return {"scope": check_scope(opts.get("scope", "layer")), "layer_rates": layer_rates(opts),
+            "skip_first": bool(opts.get("skip_first", False)),
             "skip_last": bool(opts.get("skip_last", False))}
 
 
@@ -107,6 +112,7 @@ def train_candidates(spec: Any, candidates: Sequence[Any], *, device: str = "cpu
 
     schedule = SCHEDULES.get(spec.schedule)
     opts = _options(spec)
+    _prune_kw(opts)  # a bad scope or layer rate: one line before any training
     sched_opts = _schedule_options(spec, opts)
     data, dense, dense_rec = prepare(spec, device=device, seed=seed)
     cfg = config_from_spec(spec, epochs=int(spec.finetune_epochs), seed=seed)
@@ -166,6 +172,7 @@ def objective_for_optuna(spec: Any, *, device: str = "cpu", seed: int = 0,
 
     schedule = SCHEDULES.get(spec.schedule)
     opts = _options(spec)
+    _prune_kw(opts)
     sched_opts = _schedule_options(spec, opts)
     cache: dict[str, Any] = {}
 

@@ -13,7 +13,7 @@ import json
 import math
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -165,7 +165,8 @@ def train(model: nn.Module, data: Dataset, cfg: TrainConfig, *, device: str = "c
     return a new masks dict to use from then on (gradual pruning). on_epoch(epoch, model, row)
     runs after each epoch's evaluation; returning True stops training (Optuna pruning).
     Stops early, after a whole epoch, once `deadline` (time.perf_counter() value) has passed.
-    Returns one row per epoch: epoch, train_loss, val_accuracy, val_loss, time_s.
+    Returns one row per epoch: epoch, train_loss, val_accuracy, val_loss, time_s (since the
+    call), epoch_s (this epoch's training steps alone, without the evaluation).
     """
     import torch
     import torch.nn.functional as F
@@ -180,6 +181,7 @@ def train(model: nn.Module, data: Dataset, cfg: TrainConfig, *, device: str = "c
     for epoch in range(cfg.epochs):
         if deadline is not None and epoch > 0 and time.perf_counter() > deadline:
             break
+        t_epoch = time.perf_counter()
         model.train()
         perm = torch.randperm(n, generator=gen)
         total = 0.0
@@ -204,13 +206,36 @@ def train(model: nn.Module, data: Dataset, cfg: TrainConfig, *, device: str = "c
                 if new is not None:
                     pairs = masked_params(model, new)
                     enforce_masks(pairs)
+        train_s = time.perf_counter() - t_epoch
         acc, vloss = evaluate(model, data.x_val, data.y_val, device=device)
         row = {"epoch": epoch + 1, "train_loss": total / n, "val_accuracy": acc,
-               "val_loss": vloss, "time_s": time.perf_counter() - t0}
+               "val_loss": vloss, "time_s": time.perf_counter() - t0, "epoch_s": train_s}
         history.append(row)
         if on_epoch is not None and on_epoch(epoch + 1, model, row):
             break
     return history
+
+
+CHANCE_TOLERANCE = 0.02  # relative: a loss within 2 % of the chance loss is chance
+
+
+def chance_loss(labels: torch.Tensor) -> float:
+    """The best cross-entropy a model that ignores its input can reach: the entropy of the class
+    frequencies (ln 10 for balanced MNIST)."""
+    import torch
+
+    p = torch.bincount(labels.reshape(-1).long()).double()
+    p = p[p > 0] / p.sum()
+    return float(-(p * p.log()).sum())
+
+
+def signal_died(losses: Sequence[float], chance: float,
+                tolerance: float = CHANCE_TOLERANCE) -> bool:
+    """True when every loss (per-epoch training losses, then the final test loss) stayed at
+    chance, ≥ (1 − tolerance)·`chance` (see `chance_loss`): the model never learned to use its
+    input — with every layer pruned to a high rate the signal can die on its way through many
+    layers, and the output is then a constant. NaN losses count as dead."""
+    return bool(losses) and all(not (x < (1.0 - tolerance) * chance) for x in losses)
 
 
 def steps_per_epoch(data: Dataset, cfg: TrainConfig) -> int:
@@ -258,8 +283,11 @@ def pretrain(model_name: str, data: Dataset, cfg: TrainConfig, *, device: str = 
     history = train(model, data, cfg, device=device)
     train_s = time.perf_counter() - t0
     acc, loss = evaluate(model, data.x_test, data.y_test, device=device)
+    died = signal_died([row["train_loss"] for row in history] + [loss],
+                       chance_loss(data.y_train))
     record = {"accuracy": acc, "loss": loss, "val_accuracy": history[-1]["val_accuracy"],
-              "sparsity": 0.0, "epochs": len(history), "time_s": train_s, "key": key}
+              "sparsity": 0.0, "epochs": len(history), "time_s": train_s, "key": key,
+              "signal_died": died, "model_options": model_opts}
     if cache:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".tmp{os.getpid()}")

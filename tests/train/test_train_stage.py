@@ -93,3 +93,23 @@ def test_cuda_path_is_the_cpu_code(tiny_data):
     for name, mask in res.masks.items():
         w = res.model.get_submodule(name).weight
         assert w.is_cuda and torch.all(w[~mask.to(w.device)] == 0)
+
+
+def test_stage_passes_scope_overrides_and_model_options(monkeypatch):
+    from harness.core.errors import InputError
+    from harness.train import data as data_mod
+
+    real = data_mod.DATASETS.get("synthetic")
+    monkeypatch.setitem(data_mod.DATASETS._items, "synthetic",
+                        lambda **kw: real(n=300, features=12, n_classes=3, **kw))
+    spec = _spec(model="fc", pretrain_epochs=4, batch_size=32,
+                 options={"scope": "global", "rate.15": None, "input_layer": True})
+    dense, rec = train_candidates(spec, [PruneSpec(rate=0.8)], seed=0)
+    assert dense["model_options"] == {"input_layer": True} and dense["signal_died"] is False
+    assert rec["status"] == "ok" and 0 <= rec["accuracy_before"] <= 1
+    assert isinstance(rec["signal_died"], bool)
+    # fc with the input layer: 8 weight layers, the last (15) left dense by its override
+    pruned = rec["sparsity"]
+    assert 0.7 < pruned < 0.9
+    with pytest.raises(InputError, match="train.options.scope"):
+        train_candidates(_spec(options={"scope": "model"}), [PruneSpec(rate=0.5)])

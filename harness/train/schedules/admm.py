@@ -6,12 +6,21 @@ For every prunable layer i, with S_i the set of weights having the candidate's s
   Z-step (Eq. 5): Z_i^{k+1} = Π_{S_i}(W_i^{k+1} + U_i^k)   (Euclidean projection)
   U-step:         U_i^{k+1} = U_i^k + W_i^{k+1} − Z_i^{k+1}
 
-then, after `iters` ADMM iterations (the paper prunes after 9–12), hard-prune W by the same
-projection and retrain the remaining weights with the masks fixed (§5, "final refining").
+then hard-prune W by the same projection and retrain the remaining weights with the masks fixed
+(§5, "final refining").
+
+Convergence. With the paper's fixed ρ and a few short W-steps, W never comes near Z (the primal
+residual ‖W − Z‖_F stays large) and the hard prune is close to one-shot pruning. So ρ grows
+per iteration, ρ_k = min(ρ₀ · growth^k, ρ_max) (ρ₀ the paper's value, growth 2, ρ_max 10; the
+scaled dual U is rescaled by ρ_old/ρ_new, Boyd et al., "Distributed optimization … ADMM",
+§3.4.1), and the iterations stop once the relative primal residual ‖W − Z‖_F / ‖W‖_F is under
+`tol` (default 0.01), or after `iters` (at most 15; the paper prunes after 9–12). Every
+iteration's residual and ρ are recorded, and whether `tol` was reached.
 
 The projection onto S_i keeps the groups of largest L2 norm and zeroes the rest (zhang §4.1–4.4;
 `harness.pruning.projections.project`), removing exactly round(rate × n_groups) groups per layer,
-on the layers `prune_model` would prune (same overrides / skip_first / skip_last). The hard
+on the layers the rate scope prunes (`harness.train.scope`: rate overrides / skip_first /
+skip_last; in the global scope the groups of all layers are ranked together). The hard
 prune uses the same projection on W, so the final masks have the candidate's exact rate.
 Defaults (paper, §5): ρ = 3·10⁻³ for structured sparsity, 1.5·10⁻³ for non-structured.
 """
@@ -23,7 +32,7 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from harness.train.schedules.base import SCHEDULES, finish, with_epochs
+from harness.train.schedules.base import SCHEDULES, before_finetune, finish, with_epochs
 from harness.train.trainer import resolve_params
 
 if TYPE_CHECKING:
@@ -32,7 +41,10 @@ if TYPE_CHECKING:
 
 RHO_STRUCTURED = 3e-3
 RHO_UNSTRUCTURED = 1.5e-3
-DEFAULT_ITERS = 10
+DEFAULT_ITERS = 15  # at most; stops at the tolerance (the paper prunes after 9-12)
+RHO_GROWTH = 2.0
+RHO_MAX = 10.0  # lr·ρ_max = 0.5 at the suites' lr 0.05: the penalty step stays stable
+TOLERANCE = 0.01  # relative primal residual ‖W − Z‖_F / ‖W‖_F reached before the hard prune
 
 
 def default_rho(pattern: str) -> float:
@@ -74,19 +86,26 @@ def project_layer(x: torch.Tensor, spec) -> tuple[torch.Tensor, torch.Tensor]:
 
 def z_step(model: nn.Module, u: Mapping[str, torch.Tensor], prune, prune_kw=None
            ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
-    """Eq. 5: Z_i = Π_{S_i}(W_i + U_i) for every layer `prune_model` would prune (same layer
-    rules: overrides, skip_first, skip_last), and the keep-masks of those projections."""
+    """Eq. 5: Z_i = Π_{S_i}(W_i + U_i) for every layer `u` names, and the keep-masks of those
+    projections. Layer scope (the paper): each layer projected alone onto its own spec (the
+    layer rules of `harness.train.scope`: rate overrides, skip_first, skip_last). Global scope:
+    the groups of all layers ranked together (`harness.train.scope.global_scope`)."""
     import torch
 
-    from harness.pruning.model import layer_rules
+    from harness.train.scope import SCOPES, check_scope, layer_specs
 
-    rules = layer_rules(model, prune, **dict(prune_kw or {}))
+    kw = dict(prune_kw or {})
+    scope = check_scope(kw.pop("scope", "layer"))
+    specs = layer_specs(model, prune, **kw)
     params = resolve_params(model, u)
-    z, masks = {}, {}
     with torch.no_grad():
-        for name, p in params.items():
-            z[name], masks[name] = project_layer(p.detach() + u[name], rules[name].spec)
-    return z, masks
+        x = {name: p.detach() + u[name] for name, p in params.items()}
+        if scope == "layer":
+            pairs = {name: project_layer(x[name], specs[name]) for name in x}
+            return ({n: z for n, (z, _) in pairs.items()}, {n: m for n, (_, m) in pairs.items()})
+        masks = SCOPES.get(scope)(x, {n: specs[n] for n in x}, prune)
+        zero = torch.zeros((), dtype=next(iter(x.values())).dtype) if x else None
+        return {n: torch.where(masks[n], x[n], zero.to(x[n].device)) for n in x}, masks
 
 
 def u_step(u: Mapping[str, torch.Tensor], w: Mapping[str, torch.Tensor],
@@ -100,47 +119,86 @@ def admm_penalty(params: Mapping[str, torch.Tensor], z, u, rho: float) -> torch.
     return sum(0.5 * rho * (p - z[n] + u[n]).pow(2).sum() for n, p in params.items())
 
 
+def primal_residual(params: Mapping[str, torch.Tensor], z: Mapping[str, torch.Tensor]
+                    ) -> tuple[float, float]:
+    """(‖W − Z‖_F, ‖W − Z‖_F / ‖W‖_F) over all pruned layers: how far W still is from the
+    structured set (ADMM's primal residual)."""
+    gap = sum(float((p.detach() - z[n]).pow(2).sum()) for n, p in params.items()) ** 0.5
+    norm = sum(float(p.detach().pow(2).sum()) for p in params.values()) ** 0.5
+    return gap, gap / norm if norm else 0.0
+
+
+def rho_schedule(rho0: float, growth: float, iters: int, rho_max: float = RHO_MAX) -> list[float]:
+    """ρ_k = min(ρ₀ · growth^k, ρ_max), k = 0 … iters − 1."""
+    return [min(rho0 * growth ** k, rho_max) for k in range(iters)]
+
+
 @SCHEDULES.register("admm")
 def admm(model, data, prune, cfg, *, options=None, device: str = "cpu",
          deadline: float | None = None, on_epoch=None, prune_kw=None) -> Any:
-    """options: rho (default by pattern, see above), iters (ADMM iterations, 10),
-    iter_epochs (W-step epochs per iteration, 1). cfg.epochs is the masked retraining after
-    the hard prune."""
+    """options: rho (ρ₀, default by pattern, see above), rho_growth (ρ's factor per iteration,
+    2), rho_max (10), iters (at most this many ADMM iterations, 15), iter_epochs (W-step epochs
+    per iteration, 1), tol (stop once the relative primal residual ‖W−Z‖/‖W‖ is under it,
+    0.01). cfg.epochs is the masked retraining after the hard prune.
+
+    The record holds the residual of every iteration (`admm_residuals`, relative
+    `admm_rel_residuals`, the ρ used `admm_rhos`), whether it reached `tol` (`admm_converged`),
+    and accuracy_before: the hard-pruned model before its retraining."""
     import torch
 
-    from harness.pruning.model import layer_rules
+    from harness.train.scope import layer_specs
     from harness.train.trainer import make_optimizer, train
 
     opts = dict(options or {})
-    rho = float(opts.get("rho", default_rho(prune.pattern)))
-    iters = int(opts.get("iters", DEFAULT_ITERS))
+    rhos = rho_schedule(float(opts.get("rho", default_rho(prune.pattern))),
+                        float(opts.get("rho_growth", RHO_GROWTH)),
+                        int(opts.get("iters", DEFAULT_ITERS)),
+                        float(opts.get("rho_max", RHO_MAX)))
     iter_epochs = int(opts.get("iter_epochs", 1))
+    tol = float(opts.get("tol", TOLERANCE))
     t0 = time.perf_counter()
     model.to(device)
-    rules = layer_rules(model, prune, **dict(prune_kw or {}))
-    params = resolve_params(model, [n for n, r in rules.items() if r.spec is not None])
+    kw = {k: v for k, v in dict(prune_kw or {}).items() if k != "scope"}
+    specs = layer_specs(model, prune, **kw)
+    params = resolve_params(model, [n for n, s in specs.items() if s is not None])
     u = {n: torch.zeros_like(p.detach()) for n, p in params.items()}
     z, _ = z_step(model, u, prune, prune_kw)  # Z⁰ = Π_S(W⁰), U⁰ = 0
     opt = make_optimizer(model.parameters(), cfg)
     history: list[dict] = []
-    state = {"z": z, "u": u}
+    state = {"z": z, "u": u, "rho": rhos[0] if rhos else 0.0}
+    residuals: list[float] = []
+    relative: list[float] = []
 
     def penalty(m, loss):
-        return admm_penalty(params, state["z"], state["u"], rho)
+        return admm_penalty(params, state["z"], state["u"], state["rho"])
 
-    for k in range(iters):
+    for k, rho in enumerate(rhos):
         if deadline is not None and k > 0 and time.perf_counter() > deadline:
             break
+        if k > 0:  # scaled dual U = Y/ρ: rescale it when ρ changes (Boyd et al. §3.4.1)
+            state["u"] = {n: v * (state["rho"] / rho) for n, v in state["u"].items()}
+        state["rho"] = rho
         history += train(model, data, with_epochs(cfg, iter_epochs, 1000 + k), device=device,
                          penalty=penalty, optimizer=opt, deadline=deadline)
         state["z"], _ = z_step(model, state["u"], prune, prune_kw)
         state["u"] = u_step(state["u"], {n: p for n, p in params.items()}, state["z"])
+        gap, rel = primal_residual(params, state["z"])
+        residuals.append(gap)
+        relative.append(rel)
+        if rel < tol:
+            break
     admm_epochs = len(history)
-    gap = float(sum((p.detach() - state["z"][n]).pow(2).sum() for n, p in params.items()) ** 0.5)
     _, masks = z_step(model, {n: torch.zeros_like(p) for n, p in params.items()}, prune,
                       prune_kw)  # hard prune: the projection of W itself
+    from harness.train.trainer import enforce_masks, masked_params
+
+    enforce_masks(masked_params(model, masks))
+    before = before_finetune(model, data, device=device)
     history += train(model, data, with_epochs(cfg, cfg.epochs, 2000), device=device, masks=masks,
                      deadline=deadline, on_epoch=on_epoch)
-    return finish(model, data, masks, history, t0, device=device,
-                  extra={"rho": rho, "admm_iters": iters, "admm_epochs": admm_epochs,
-                         "w_z_gap": gap})
+    return finish(model, data, masks, history, t0, device=device, before=before,
+                  extra={"rho": rhos[0] if rhos else None, "admm_rhos": rhos[:len(residuals)],
+                         "admm_iters": len(residuals), "admm_epochs": admm_epochs,
+                         "admm_residuals": residuals, "admm_rel_residuals": relative,
+                         "admm_tol": tol, "admm_converged": bool(relative and relative[-1] < tol),
+                         "w_z_gap": residuals[-1] if residuals else None})

@@ -5,8 +5,14 @@ A schedule takes a (usually pre-trained) model and returns a `TrainResult`:
     schedule(model, data, prune, cfg, *, options, device, deadline, on_epoch, prune_kw)
 
 `prune` is the candidate's PruneSpec (pattern, rate, group size, aggregation), `cfg` the
-fine-tuning TrainConfig, `options` the suite's schedule-specific scalars, `prune_kw` the keyword
-arguments of `harness.pruning.model.prune_model` (overrides, skip_first, skip_last).
+fine-tuning TrainConfig, `options` the suite's schedule-specific scalars, `prune_kw` the rate
+scope and layer rules of `harness.train.scope.scope_masks` (scope, layer_rates, skip_first,
+skip_last).
+
+Every schedule's record holds the test accuracy after fine-tuning (`accuracy`) and of the pruned
+model before it (`accuracy_before`, `loss_before`), and `signal_died`: the training loss never
+left chance (the entropy of the class frequencies, ln 10 on MNIST): nothing of the input
+reaches the output any more.
 """
 
 from __future__ import annotations
@@ -31,26 +37,38 @@ SCHEDULES: Registry[Schedule] = Registry("schedule")
 
 def prune_masks(model: nn.Module, spec: PruneSpec, prune_kw: Mapping[str, Any] | None = None
                 ) -> dict[str, torch.Tensor]:
-    """Layer name → keep-mask of every prunable layer, from the pruning role's `prune_model`
-    (which also zeroes the pruned weights in place)."""
-    from harness.pruning.model import prune_model
+    """Layer name → keep-mask of every prunable layer, pruned in the rate scope of `prune_kw`
+    (`harness.train.scope`: scope, layer_rates, skip_first, skip_last); the pruned weights are
+    zeroed in place."""
+    from harness.train.scope import scope_masks
 
-    return prune_model(model, spec, **dict(prune_kw or {}))
+    return scope_masks(model, spec, **dict(prune_kw or {}))
+
+
+def before_finetune(model: nn.Module, data: Dataset, *, device: str) -> dict[str, float]:
+    """Test accuracy and loss of the just-pruned model, before any fine-tuning."""
+    from harness.train.trainer import evaluate
+
+    acc, loss = evaluate(model, data.x_test, data.y_test, device=device)
+    return {"accuracy_before": acc, "loss_before": loss}
 
 
 def finish(model: nn.Module, data: Dataset, masks: Mapping[str, torch.Tensor],
-           history: list[dict], t0: float, *, device: str, extra: dict | None = None
-           ) -> TrainResult:
-    """Evaluate on the test split and package the result record."""
-    from harness.train.trainer import TrainResult, evaluate, sparsity
+           history: list[dict], t0: float, *, device: str, extra: dict | None = None,
+           before: Mapping[str, float] | None = None) -> TrainResult:
+    """Evaluate on the test split and package the result record: accuracy after fine-tuning,
+    `before` (accuracy_before / loss_before, from `before_finetune`) and the signal-died flag."""
+    from harness.train.trainer import TrainResult, chance_loss, evaluate, signal_died, sparsity
 
     acc, loss = evaluate(model, data.x_test, data.y_test, device=device)
+    died = signal_died([row["train_loss"] for row in history] + [loss],
+                       chance_loss(data.y_train))
     return TrainResult(
         accuracy=acc, loss=loss,
         val_accuracy=history[-1]["val_accuracy"] if history else float("nan"),
         sparsity=sparsity(model, masks), epochs=len(history),
         time_s=time.perf_counter() - t0, masks=dict(masks), model=model, history=history,
-        extra=dict(extra or {}))
+        extra={**dict(before or {}), "signal_died": died, **dict(extra or {})})
 
 
 def with_epochs(cfg: TrainConfig, epochs: int, seed_offset: int = 0) -> TrainConfig:

@@ -13,7 +13,7 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from harness.train.schedules.base import SCHEDULES, finish, prune_masks
+from harness.train.schedules.base import SCHEDULES, before_finetune, finish, prune_masks
 
 
 def gradual_sparsity(t: int, s_initial: float, s_final: float, total: int) -> float:
@@ -27,7 +27,10 @@ def gradual_sparsity(t: int, s_initial: float, s_final: float, total: int) -> fl
 def gradual(model, data, prune, cfg, *, options=None, device: str = "cpu",
             deadline: float | None = None, on_epoch=None, prune_kw=None) -> Any:
     """options: initial (s_i, 0.0), every (k steps between mask updates, 10), ramp (fraction of
-    the fine-tuning steps over which the sparsity rises, 0.75)."""
+    the fine-tuning steps over which the sparsity rises, 0.75). accuracy_before: the starting
+    model pruned one-shot to the target rate (what the gradual ramp is meant to beat)."""
+    import copy
+
     from harness.train.trainer import steps_per_epoch, train
 
     opts = dict(options or {})
@@ -35,6 +38,10 @@ def gradual(model, data, prune, cfg, *, options=None, device: str = "cpu",
     every = max(1, int(opts.get("every", 10)))
     total = int(float(opts.get("ramp", 0.75)) * cfg.epochs * steps_per_epoch(data, cfg))
     t0 = time.perf_counter()
+    reference = copy.deepcopy(model)
+    prune_masks(reference, prune, prune_kw)
+    before = before_finetune(reference, data, device=device)
+    del reference
     state = {"masks": prune_masks(model, replace(prune, rate=gradual_sparsity(0, s_i, prune.rate, total)),
                                   prune_kw)}
 
@@ -53,4 +60,4 @@ def gradual(model, data, prune, cfg, *, options=None, device: str = "cpu",
 
     enforce_masks(masked_params(model, final))
     return finish(model, data, final, history, t0, device=device,
-                  extra={"ramp_steps": total, "every": every})
+                  extra={"ramp_steps": total, "every": every}, before=before)

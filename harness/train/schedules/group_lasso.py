@@ -3,13 +3,18 @@ Eq. 2–3, Algorithm 1).
 
 * Penalty (Eq. 2): λ · Σ_layers ( Σ_input-channels ‖W[:, c]‖₂ + Σ_output-channels ‖W[k, :]‖₂ ),
   applied from the first step. For a Linear layer an input channel is a column, an output channel
-  a row; the output rows of the last layer (the classes) cannot be removed and are not penalised.
+  a row. Neither the first layer's input channels (the image itself: PruneTrain regularises the
+  channels between layers, never the network's input, §4.1) nor the last layer's output rows (the
+  classes) can be removed; they are neither penalised nor thresholded.
 * λ is set once, at the first step (Alg. 1 line 12–13), so that the penalty ratio (Eq. 3)
   λR / (L + λR) equals `ratio` (default 0.2; the paper finds 20–25 % works):
   λ = ratio · L / ((1 − ratio) · R).
 * Every `interval` epochs (the paper: 10 on CIFAR, 5 on ImageNet) groups whose largest |w| is
   below `threshold` (10⁻⁴, §4.1 and Fig. 4) are zeroed and the MLP is reconfigured into a smaller
   dense one (`harness.train.reconfigure`). Non-MLP models are penalised and thresholded only.
+* The paper's headline is the training cost: every epoch's training FLOPs (of the model as it
+  is during that epoch, `harness.train.flops`) and wall time are recorded, with their ratio to
+  the dense model's (`train_flops_ratio`): the falling cost curve of lym Fig. 6.
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from harness.train.schedules.base import SCHEDULES, finish, with_epochs
+from harness.train.flops import epoch_flops
+from harness.train.schedules.base import SCHEDULES, before_finetune, finish, with_epochs
 
 if TYPE_CHECKING:
     import torch
@@ -34,13 +40,15 @@ def _weights(model: nn.Module) -> list[torch.Tensor]:
 
 
 def group_lasso_term(model: nn.Module) -> torch.Tensor:
-    """R = Σ_layers (Σ_c ‖W[:, c]‖₂ + Σ_k ‖W[k, :]‖₂), last layer's output rows excluded."""
+    """R = Σ_layers (Σ_c ‖W[:, c]‖₂ + Σ_k ‖W[k, :]‖₂), the first layer's input columns and the
+    last layer's output rows excluded."""
     from harness.pruning.projections import group_norms
 
     ws = _weights(model)
     total = 0
     for i, w in enumerate(ws):
-        total = total + group_norms(w, "in").sum()
+        if i > 0:
+            total = total + group_norms(w, "in").sum()
         if i < len(ws) - 1:
             total = total + group_norms(w, "out").sum()
     return total
@@ -61,9 +69,14 @@ def zero_small_groups(model: nn.Module, threshold: float = THRESHOLD) -> int:
     from harness.pruning.projections import zero_small_groups as small_groups
 
     n = 0
+    ws = _weights(model)
     with torch.no_grad():
-        for w in _weights(model):
-            keep = small_groups(w, "in", threshold) & small_groups(w, "out", threshold)
+        for i, w in enumerate(ws):
+            keep = torch.ones_like(w, dtype=torch.bool)
+            if i > 0:  # never the network's input channels
+                keep &= small_groups(w, "in", threshold)
+            if i < len(ws) - 1:  # never the classes
+                keep &= small_groups(w, "out", threshold)
             n += int(((~keep) & (w != 0)).sum())
             w.masked_fill_(~keep, 0.0)
     return n
@@ -81,7 +94,10 @@ def group_lasso(model, data, prune, cfg, *, options=None, device: str = "cpu",
                 deadline: float | None = None, on_epoch=None, prune_kw=None) -> Any:
     """options: ratio (0.2), threshold (1e-4), interval (epochs between reconfigurations, 2),
     final_epochs (masked fine-tuning after the last reconfiguration, 0 as in the paper).
-    The candidate's rate is not a target here: the achieved sparsity is what the penalty gives."""
+    The candidate's rate is not a target here: the achieved sparsity is what the penalty gives.
+    Recorded besides: neurons_removed (fraction of hidden neurons / channels gone), epoch_flops
+    and epoch_s per epoch, dense_epoch_flops, train_flops_ratio (all epochs' FLOPs over as many
+    dense epochs); accuracy_before is the model before the final masked epochs."""
     import torch
 
     from harness.train.reconfigure import is_mlp, reconfigure
@@ -108,25 +124,49 @@ def group_lasso(model, data, prune, cfg, *, options=None, device: str = "cpu",
     opt = make_optimizer(model.parameters(), cfg)
     history: list[dict] = []
     widths: list[int] = []
+    hidden0 = _hidden_width(model)
+    n_train = len(data.y_train)
+    dense_flops = epoch_flops(model, data.in_shape, n_train)
+    flops: list[float] = []  # training FLOPs of every epoch, of the model as it was then
     done, chunk = 0, 0
     while done < cfg.epochs:
         if deadline is not None and done > 0 and time.perf_counter() > deadline:
             break
         n = min(interval, cfg.epochs - done)
-        history += train(model, data, with_epochs(cfg, n, chunk), device=device, penalty=penalty,
-                         optimizer=opt, deadline=deadline, on_epoch=on_epoch)
+        per_epoch = epoch_flops(model, data.in_shape, n_train)
+        rows = train(model, data, with_epochs(cfg, n, chunk), device=device, penalty=penalty,
+                     optimizer=opt, deadline=deadline, on_epoch=on_epoch)
+        history += rows
+        flops += [per_epoch] * len(rows)
         done, chunk = done + n, chunk + 1
         zero_small_groups(model, threshold)
         if is_mlp(model):
             model, opt, widths = reconfigure(model, opt)
     masks = _nonzero_masks(model)
+    before = before_finetune(model, data, device=device)
     if final_epochs:
-        history += train(model, data, with_epochs(cfg, final_epochs, 999), device=device,
-                         masks=masks, deadline=deadline, on_epoch=on_epoch)
+        per_epoch = epoch_flops(model, data.in_shape, n_train)
+        rows = train(model, data, with_epochs(cfg, final_epochs, 999), device=device,
+                     masks=masks, deadline=deadline, on_epoch=on_epoch)
+        history += rows
+        flops += [per_epoch] * len(rows)
     with torch.no_grad():
         nnz = sum(int((w != 0).sum()) for w in _weights(model))
-    result = finish(model, data, masks, history, t0, device=device,
+    hidden = sum(widths) if widths else _hidden_width(model)
+    result = finish(model, data, masks, history, t0, device=device, before=before,
                     extra={"lambda": state["lam"], "penalty_ratio0": state["ratio0"],
-                           "hidden_widths": widths})
+                           "hidden_widths": widths,
+                           "neurons_removed": 1.0 - hidden / hidden0 if hidden0 else 0.0,
+                           "epoch_flops": flops, "dense_epoch_flops": dense_flops,
+                           "epoch_s": [row.get("epoch_s") for row in history],
+                           "train_flops_ratio": (sum(flops) / (dense_flops * len(flops))
+                                                 if flops and dense_flops else None)})
     result.sparsity = 1.0 - nnz / dense_weights  # relative to the original dense model
     return result
+
+
+def _hidden_width(model: nn.Module) -> int:
+    """Hidden neurons (MLP) or channels (CNN) between the prunable layers: the output widths of
+    all but the last Linear / Conv2d."""
+    ws = _weights(model)
+    return sum(int(w.shape[0]) for w in ws[:-1])

@@ -9,7 +9,13 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from harness.train.schedules.base import SCHEDULES, finish, prune_masks, with_epochs
+from harness.train.schedules.base import (
+    SCHEDULES,
+    before_finetune,
+    finish,
+    prune_masks,
+    with_epochs,
+)
 
 
 def iterative_rates(target: float, fraction: float = 0.5) -> list[float]:
@@ -32,20 +38,23 @@ def iterative_rates(target: float, fraction: float = 0.5) -> list[float]:
 def iterative(model, data, prune, cfg, *, options=None, device: str = "cpu",
               deadline: float | None = None, on_epoch=None, prune_kw=None) -> Any:
     """options: fraction (of the remaining weights removed per step, 0.5), step_epochs
-    (fine-tuning epochs after each step; default: cfg.epochs spread over the steps, ≥ 1)."""
+    (fine-tuning epochs after each step; default: cfg.epochs spread over the steps, ≥ 1).
+    accuracy_before: after the last pruning step, before its fine-tuning."""
     from harness.train.trainer import train
 
     opts = dict(options or {})
     rates = iterative_rates(prune.rate, float(opts.get("fraction", 0.5)))
     step_epochs = int(opts.get("step_epochs", max(1, cfg.epochs // len(rates))))
-    t0, history, masks = time.perf_counter(), [], {}
+    t0, history, masks, before = time.perf_counter(), [], {}, {}
     for i, rate in enumerate(rates):
         # Pruned weights are exactly zero, so they score lowest and the masks stay nested.
         masks = prune_masks(model, replace(prune, rate=rate), prune_kw)
         last = i == len(rates) - 1
+        if last:
+            before = before_finetune(model, data, device=device)
         if deadline is not None and time.perf_counter() > deadline and not last:
             continue  # out of time: jump to the target rate, still fine-tuned once below
         history += train(model, data, with_epochs(cfg, step_epochs, i), device=device,
                          masks=masks, deadline=deadline, on_epoch=on_epoch)
     return finish(model, data, masks, history, t0, device=device,
-                  extra={"rates": rates})
+                  extra={"rates": rates}, before=before)

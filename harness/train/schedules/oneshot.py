@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from harness.train.schedules.base import SCHEDULES, finish, prune_masks
+from harness.train.schedules.base import SCHEDULES, before_finetune, finish, prune_masks
 
 
 @SCHEDULES.register("oneshot")
@@ -17,6 +17,7 @@ def oneshot(model, data, prune, cfg, *, options=None, device: str = "cpu",
 
     t0 = time.perf_counter()
     masks = prune_masks(model, prune, prune_kw)
+    before = before_finetune(model, data, device=device)
     history = train(model, data, cfg, device=device, masks=masks, deadline=deadline,
                     on_epoch=on_epoch)
-    return finish(model, data, masks, history, t0, device=device)
+    return finish(model, data, masks, history, t0, device=device, before=before)
