@@ -30,7 +30,8 @@ def create_engine(url: str) -> Engine:
 
 
 def _configure_sqlite(engine: Engine) -> None:
-    """WAL (readers never block the writer), busy timeout, foreign keys, and real transactions.
+    """Busy timeout, foreign keys and real transactions on every connection; WAL (readers never
+    block the writer) once the schema is checked (`after_schema`).
 
     synchronous=NORMAL is SQLite's recommended setting under WAL: commits stay atomic and
     survive a crash of the process; only the last commits can be lost on a power cut, and it
@@ -48,8 +49,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cur = dbapi_conn.cursor()
         try:
             if engine.url.database not in (None, "", ":memory:"):
-                _enable_wal(cur)
-                cur.execute("PRAGMA synchronous=NORMAL")
+                cur.execute("PRAGMA synchronous=NORMAL")  # per connection: the file is untouched
             cur.execute(f"PRAGMA busy_timeout={SQLITE_TIMEOUT_S * 1000}")
             cur.execute("PRAGMA foreign_keys=ON")
         finally:
@@ -59,6 +59,22 @@ def _configure_sqlite(engine: Engine) -> None:
     def _begin(conn: Connection) -> None:
         immediate = conn.get_execution_options().get(WRITE, False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def after_schema(engine: Engine) -> None:
+    """Settings stored in the database file itself, applied once the file is known to be a
+    harness database (a foreign file is refused before anything in it changes): SQLite's WAL."""
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        try:
+            _enable_wal(cur)
+        finally:
+            cur.close()
+    finally:
+        raw.close()
 
 
 def _enable_wal(cur: Any) -> None:
@@ -145,3 +161,25 @@ def creation_lock(engine: Engine) -> Iterator[None]:
     with engine.begin() as conn:
         _pg_lock(conn)
         yield
+
+
+def _sqlite_integrity(conn: Connection) -> str | None:
+    try:
+        found = conn.exec_driver_sql("PRAGMA quick_check(1)").scalar()
+    except Exception as exc:  # the check itself may hit the corruption
+        return (str(getattr(exc, "orig", None) or exc).splitlines() or ["corrupt"])[0]
+    text = " ".join(str(found).replace("*** in database main ***", "").split())
+    return None if text.lower() == "ok" else text[:200]
+
+
+def _no_integrity_check(conn: Connection) -> str | None:
+    return None  # a server checks its own pages
+
+
+_INTEGRITY: dict[str, Callable[[Connection], str | None]] = {
+    "sqlite": _sqlite_integrity, "postgresql": _no_integrity_check}
+
+
+def integrity_problem(conn: Connection) -> str | None:
+    """What is damaged in the database file (None: nothing found, or nothing to check)."""
+    return _INTEGRITY.get(conn.dialect.name, _no_integrity_check)(conn)

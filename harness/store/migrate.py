@@ -27,7 +27,7 @@ from sqlalchemy.schema import CreateColumn
 from harness import SCHEMA_VERSION
 from harness.core.errors import InputError
 from harness.store import provenance, schema
-from harness.store.dialects import lock_schema, upsert
+from harness.store.dialects import integrity_problem, lock_schema, upsert
 
 VERSION_KEY = "schema_version"
 
@@ -66,8 +66,11 @@ def read_version(conn: Connection, where: str) -> int | None:
         value = conn.execute(select(schema.meta.c.value)
                              .where(schema.meta.c.key == VERSION_KEY)).scalar_one_or_none()
     except DBAPIError:
-        raise bad from None
+        value = None
     if value is None or not str(value).isdigit():
+        damage = integrity_problem(conn)  # a corrupt harness database is not a foreign one
+        if damage:
+            raise InputError(f"database {where} is corrupt: {damage}")
         raise bad
     return int(value)
 

@@ -7,6 +7,7 @@ private; messages and `repr` use `url_redacted`.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import warnings
 from collections.abc import Mapping
@@ -18,12 +19,13 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from harness.core.errors import InputError
 from harness.core.measurement import Measurement
-from harness.store import codec, dialects, migrate, schema, urls
+from harness.store import codec, dialects, liveness, migrate, schema, urls
 from harness.store import provenance as prov
 from harness.store.api import RunRow, StoredMeasurement
 
 RUN_KINDS = ("bench", "tune", "regress", "train")
-RUN_STATUSES = ("running", "finished", "interrupted", "failed")
+# killed: left "running" by a process that is gone (marked when the store is next opened)
+RUN_STATUSES = ("running", "finished", "interrupted", "failed", "killed")
 
 # Optuna heartbeat: a trial whose worker stopped beating for grace_period seconds is marked
 # failed (and can be retried), so a killed worker does not leave trials RUNNING forever.
@@ -31,6 +33,14 @@ HEARTBEAT_INTERVAL_S = 60
 GRACE_PERIOD_S = 180
 TRIAL_RETRIES = 2
 OPTUNA_ATTEMPTS = 5
+
+
+def _public(run: RunRow) -> RunRow:
+    """The run as callers see it: the owner process record is the store's own business."""
+    if isinstance(run.config, Mapping) and liveness.KEY in run.config:
+        config = {k: v for k, v in run.config.items() if k != liveness.KEY}
+        return dataclasses.replace(run, config=config)
+    return run
 
 
 def _one_line(exc: BaseException, url: str) -> str:
@@ -63,6 +73,9 @@ class SqlStore:
         except BaseException:
             self._engine.dispose()
             raise
+        # only now, with the file known to be a harness database, may its journal mode change
+        dialects.after_schema(self._engine)
+        self.killed_runs = self._mark_killed_runs()
 
     def __repr__(self) -> str:
         return f"SqlStore({self.url_redacted!r})"
@@ -80,12 +93,12 @@ class SqlStore:
                   context_key: str | None = None) -> int:
         if kind not in RUN_KINDS:
             raise ValueError(f"run kind must be one of {RUN_KINDS}, got {kind!r}")
+        config = {**urls.scrub_data(dict(config)), liveness.KEY: liveness.identity()}
         with self._writer.begin() as conn:
             prov_id = prov.intern(conn, provenance)
             return conn.execute(schema.runs.insert().values(
                 kind=kind, suite=suite, study=study, context_key=context_key, status="running",
-                started_at=schema.utcnow(), finished_at=None,
-                config=urls.scrub_data(dict(config)),
+                started_at=schema.utcnow(), finished_at=None, config=config,
                 provenance_id=prov_id).returning(schema.runs.c.id)).scalar_one()
 
     def end_run(self, run_id: int, status: str = "finished") -> None:
@@ -107,7 +120,21 @@ class SqlStore:
         with self._engine.connect() as conn:
             rows = conn.execute(query).all()
             records = prov.load(conn, {r.provenance_id for r in rows if r.provenance_id})
-        return [codec.run_from_row(r, records.get(r.provenance_id)) for r in rows]
+        return [_public(codec.run_from_row(r, records.get(r.provenance_id))) for r in rows]
+
+    def _mark_killed_runs(self) -> list[int]:
+        """Mark `killed` the runs left `running` by a process of this host that is gone."""
+        t = schema.runs
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(t.c.id, t.c.config).where(t.c.status == "running")).all()
+        gone = [r.id for r in rows
+                if liveness.is_gone((r.config or {}).get(liveness.KEY)
+                                    if isinstance(r.config, Mapping) else None)]
+        if gone:
+            with self._writer.begin() as conn:
+                conn.execute(update(t).where(t.c.id.in_(gone), t.c.status == "running")
+                             .values(status="killed", finished_at=schema.utcnow()))
+        return gone
 
     # --- measurements ------------------------------------------------------------------------
 
