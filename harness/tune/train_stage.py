@@ -3,7 +3,8 @@
 The kernel stage's Pareto candidates (format, pattern, group size, rate) are trained as pruned
 models (the suite's `train:` section), followed by the seed's Fig. 4 series (every group size at
 the rate nearest 90 %); each record is joined with its kernel speedup, where one was measured,
-and stored. The report joins the rest with the best measured kernel of the same pruning.
+and stored as soon as it is trained (a run killed during training keeps what finished). The
+report joins the rest with the best measured kernel of the same pruning.
 The format and backend do not change accuracy, so candidates that differ only in them are
 trained once and the fastest kernel speedup is attached.
 """
@@ -65,23 +66,32 @@ def run_training(suite: Any, store: Any, run_id: int, front: Sequence[Any], *, d
     say(f"training stage: {len(chosen)} configuration(s) (the front's best, then the Fig. 4 "
         f"series), model {spec.model} on {spec.dataset}, schedule {spec.schedule}")
 
-    def progress(i: int, n: int, rec: dict) -> None:
-        say(f"  [{i}/{n}] {describe(flatten(rec))}: {rec.get('status')}, accuracy "
+    joined = {_prune_key(c[0]): c for c in chosen}
+    stored: dict[int, dict] = {}  # id(raw record) → its stored form
+
+    def keep(raw: dict) -> dict:
+        """Join the kernel speedup and store the record at once: a run killed during
+        training keeps every candidate that had finished."""
+        if id(raw) not in stored:
+            rec = flatten(raw)
+            if rec["dense"]:
+                rec["speedup"] = 1.0
+            else:
+                match = joined.get(_rec_key(rec))
+                if match is not None and match[1] is not None:
+                    rec["speedup"], rec["measurement_id"] = match[1], match[2]
+            store.add_train_result(run_id, rec)
+            stored[id(raw)] = rec
+        return stored[id(raw)]
+
+    def progress(i: int, n: int, raw: dict) -> None:
+        rec = keep(raw)
+        say(f"  [{i}/{n}] {describe(rec)}: {rec.get('status')}, accuracy "
             f"{_fmt(rec.get('accuracy'))}")
 
     records = train_candidates(spec, [c[0] for c in chosen], device=device,
                                budget_s=spec.budget_s, seed=suite.seed, progress=progress)
-    joined = {_prune_key(c[0]): c for c in chosen}
-    out = []
-    for rec in map(flatten, records):
-        if rec["dense"]:
-            rec["speedup"] = 1.0
-        else:
-            match = joined.get(_rec_key(rec))
-            if match is not None and match[1] is not None:
-                rec["speedup"], rec["measurement_id"] = match[1], match[2]
-        store.add_train_result(run_id, rec)
-        out.append(rec)
+    out = [keep(raw) for raw in records]  # the dense reference, and any not reported
     dense = next((r for r in out if r["dense"]), None)
     say(f"  dense: accuracy {_fmt(dense and dense.get('accuracy'))}")
     return out
