@@ -16,6 +16,7 @@ from dataclasses import asdict
 from typing import Any
 
 from harness.core.errors import InputError
+from harness.core.measurement import STATUSES
 
 HELP = "measure points of a suite without searching"
 DRIFT_NOTE = 0.05  # a baseline moving more than this within one run is worth telling the user
@@ -69,10 +70,10 @@ def table(rows: Sequence[Sequence[str]], header: Sequence[str] = HEADER) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from harness.config import load_suite
-    from harness.measure.provenance import collect
+    from harness.measure.contention import contended_note
+    from harness.measure.recording import recording
     from harness.measure.runner import Bench
     from harness.store import open_store
-    from harness.tune.context import context_key
 
     if args.points is not None and args.points < 1:
         raise InputError(path="--points", value=args.points, expected="a positive integer")
@@ -87,11 +88,6 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(str(exc), file=args.suite, path="space.pruning_rate") from None
     points = select_points(grid, args.points, seed)
     store = open_store(args.storage)
-    provenance = collect(device, suite.threads, seed)
-    ctx = context_key(suite.measure, device, provenance)  # the same context as tune/regress
-    run_id = store.begin_run("bench", suite.name, config={
-        "suite": suite.path, "device": device, "seed": seed, "points": len(points),
-        "measure": asdict(suite.measure)}, provenance=provenance, context_key=ctx)
     t0 = time.perf_counter()
 
     def progress(msg: str) -> None:
@@ -99,19 +95,17 @@ def run(args: argparse.Namespace) -> int:
             print(f"\r[{time.perf_counter() - t0:6.1f}s] {msg}", end="", file=sys.stderr,
                   flush=True)
 
-    bench = Bench(suite.measure, device=device, threads=suite.threads, store=store,
-                  progress=progress)
-    status = "failed"
+    config = {"suite": suite.path, "device": device, "seed": seed, "points": len(points),
+              "measure": asdict(suite.measure)}
     try:
-        results = bench.measure_many(points)
-        for m in results:
-            store.add_measurement(run_id, m, context_key=ctx)
-        status = "finished"
-    except KeyboardInterrupt:
-        status = "interrupted"
-        raise
+        # each measurement is stored as it is made: an interrupt loses only the group in flight
+        with recording(store, "bench", suite.name, measure=suite.measure, device=device,
+                       threads=suite.threads, seed=seed, config=config) as rec:
+            bench = Bench(suite.measure, device=device, threads=suite.threads, store=store,
+                          progress=progress, sink=rec.add)
+            results = bench.measure_many(points)
+        run_id = rec.run_id
     finally:
-        store.end_run(run_id, status)
         store.close()
     if time.perf_counter() - t0 > 2.0:
         print(file=sys.stderr)
@@ -121,8 +115,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"note: a dense baseline's median moved by {drift:.0%} between its measurements in "
               "this run (the machine's speed changed): compare speedups, which are interleaved "
               "with their baseline, rather than times")
-    counts = {s: sum(m.status == s for m in results) for s in ("ok", "invalid", "unsupported",
-                                                               "error")}
+    note = contended_note(results)
+    if note:
+        print(note)
+    counts = {s: sum(m.status == s for m in results) for s in STATUSES}
     print(f"{len(results)} points on {device} in {time.perf_counter() - t0:.1f}s "
           f"({', '.join(f'{k} {v}' for k, v in counts.items() if v)}); run {run_id} in "
           f"{store.url_redacted}")

@@ -163,3 +163,14 @@ def default_probe(device: str) -> Probe:
     if os.environ.get(OFF_ENV, "").strip().lower() in ("off", "0", "false", "no"):
         return NullProbe()
     return ProcProbe() if device.split(":", 1)[0] == "cpu" else NullProbe()
+
+
+def contended_note(measurements: Any) -> str | None:
+    """One line for the terminal when some measurements were contended (None otherwise)."""
+    bad = [m for m in measurements if getattr(m, "status", None) == "contended"]
+    if not bad:
+        return None
+    disturbed = sum(int(m.counters.get("timer.disturbed_rounds", 0) or 0) for m in bad)
+    return (f"note: {len(bad)} measurement(s) contended — {disturbed} rounds disturbed "
+            f"({bad[-1].reason.removeprefix('contended: ')}); stored without a speedup and "
+            "never reused: measure them again on a quieter machine")

@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-LIBRARIES = ("torch", "cupy", "triton", "scipy", "numpy", "optuna")
+LIBRARIES = ("torch", "cupy", "triton", "scipy", "numpy", "numba", "optuna")
 
 
 def _version(mod: str) -> str | None:
@@ -58,8 +58,10 @@ def git_sha(cwd: str | None = None) -> str | None:
 @functools.cache
 def _static() -> dict[str, Any]:
     import harness
+    from harness.measure.context import CODE_FIELD, code_digest
 
     info: dict[str, Any] = {
+        CODE_FIELD: code_digest(),
         "harness_version": harness.__version__, "schema_version": harness.SCHEMA_VERSION,
         "python": platform.python_version(), "hostname": socket.gethostname(),
         "platform": platform.platform(), "cpu_model": cpu_model(), "git_sha": git_sha(),

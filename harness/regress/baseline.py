@@ -37,7 +37,8 @@ def machine(prov: Mapping[str, Any]) -> tuple[Any, Any]:
 
 def _from_run(store: Any, run: Any) -> Baseline:
     stored = [sm.measurement for sm in store.measurements(run_id=run.id)]
-    samples = {m.point.key(): list(m.samples_s) for m in stored if m.samples_s}
+    samples = {m.point.key(): list(m.samples_s) for m in stored
+               if m.samples_s and m.status == "ok"}  # contended samples are no baseline
     dense = {m.point.key(): float(m.counters[DENSE_KEY]) for m in stored
              if m.counters.get(DENSE_KEY)}
     sha = (run.provenance or {}).get("git_sha") or "?"

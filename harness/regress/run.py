@@ -86,9 +86,9 @@ def _median(xs: list[float]) -> float | None:
 def regress(opts: RegressOptions) -> RegressResult:
     from harness.config.suite import load_suite
     from harness.measure.provenance import collect
+    from harness.measure.recording import recording
     from harness.measure.runner import Bench
     from harness.store import open_store
-    from harness.tune.context import context_key
 
     if opts.threshold <= 1.0:
         raise InputError("--threshold: expected a ratio above 1 such as 1.10", value=opts.threshold)
@@ -100,16 +100,13 @@ def regress(opts: RegressOptions) -> RegressResult:
         load_baseline = resolve(opts.baseline, store=store, suite=suite.name,
                                 provenance=provenance, force=opts.force)
         points = list(suite.grid(device))
-        ctx = context_key(suite.measure, device, provenance)
-        run_id = store.begin_run("regress", suite.name, config={
-            "suite": suite.path, "baseline": opts.baseline, "threshold": opts.threshold},
-            provenance=provenance, context_key=ctx)
-        status = "failed"
-        try:
-            bench = Bench(suite.measure, device=device, threads=suite.threads, store=store)
+        config = {"suite": suite.path, "baseline": opts.baseline, "threshold": opts.threshold}
+        # each measurement is stored as it is made (an interrupt keeps what was measured)
+        with recording(store, "regress", suite.name, measure=suite.measure, device=device,
+                       threads=suite.threads, seed=suite.seed, config=config) as rec:
+            bench = Bench(suite.measure, device=device, threads=suite.threads, store=store,
+                          sink=rec.add)
             measured = bench.measure_many(points)
-            for m in measured:
-                store.add_measurement(run_id, m, context_key=ctx)
             base = load_baseline()  # after measuring: see baseline.resolve
             mode = opts.normalize if opts.normalize != "auto" else (
                 "none" if device.startswith("cuda") else "dense")
@@ -117,9 +114,7 @@ def regress(opts: RegressOptions) -> RegressResult:
             threshold = opts.threshold * (drift_margin(drift) if mode != "none" else 1.0)
             rows = [_row(m, base, threshold, _factor(m, base, mode, drift)) for m in measured]
             rows = _confirm(rows, measured, opts, threshold, suite, device, base, mode, drift)
-            status = "finished"
-        finally:
-            store.end_run(run_id, status)
+        run_id = rec.run_id
         note = "" if base is None else base.note
         label = "none (first run on this device)" if base is None or not base.samples else base.label
         return RegressResult(run_id, label, rows, note, drift, mode, tuple(measured),
@@ -147,6 +142,8 @@ def _confirm(rows: list[Row], measured: list[Any], opts: RegressOptions, thresho
         again = REMEASURE(str(suite.path), device, flagged)
         for m in again:
             i = by_key[m.point.key()]
+            if m.status == "contended":  # a disturbed re-measurement neither confirms nor clears
+                continue
             row = _row(m, base, threshold, _factor(m, base, mode, drift))
             agreed = row.verdict is not None and row.verdict.regressed
             rows[i] = replace(row, confirmed=rows[i].confirmed + 1) if agreed else row
@@ -185,7 +182,7 @@ def machine_drift(measured: list[Any], base: Baseline | None) -> float:
     ratios = []
     for m in measured:
         old = _baseline_samples(m, base)
-        if old and m.samples_s:
+        if old and m.samples_s and m.status == "ok":
             ratios.append(statistics.median(m.samples_s) / statistics.median(old))
     return statistics.median(ratios) if len(ratios) >= 3 else 1.0
 
@@ -211,7 +208,8 @@ def _is_dense(m: Any) -> bool:
 
 def _row(m: Any, base: Baseline | None, threshold: float, factor: float = 1.0) -> Row:
     old = _baseline_samples(m, base)
-    current = [x / factor for x in m.samples_s]
+    # a contended (or failed) measurement is shown with its status, never compared
+    current = [x / factor for x in m.samples_s] if m.status == "ok" else []
     verdict = compare(old, current, threshold=threshold) if old and current else None
     return Row(m.point.key(), m.point.label(), m.status, verdict, _median(old or []),
                _median(current))

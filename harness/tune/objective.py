@@ -39,6 +39,8 @@ class TrialContext:
     measure: Callable[[Point], Measurement]
     fresh: bool = False
     on_trial: Callable[[int, Point, Measurement | None, str], None] | None = None
+    # why a stored measurement may not stand in for a new one today (None: reuse it)
+    reuse_refusal: Callable[[Measurement], str | None] = lambda m: None
 
 
 def suggest(trial: Any, param: Any) -> Any:
@@ -90,6 +92,8 @@ def make_objective(ctx: TrialContext) -> Callable[[Any], list[float] | float]:
             raise optuna.TrialPruned(reason)
 
         stored = None if ctx.fresh else ctx.store.find_measurement(ctx.context_key, point.key())
+        if stored is not None and ctx.reuse_refusal(stored.measurement) is not None:
+            stored = None  # it fails today's rules (contended, too noisy, …): measure again
         if stored is not None:
             m, mid, reused = stored.measurement, stored.id, True
         else:

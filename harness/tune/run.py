@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.core.errors import InputError
-from harness.tune.context import context_key, default_study_name
+from harness.tune.context import default_study_name
 from harness.tune.front import FrontRow, format_table, front_rows
 from harness.tune.objective import TrialContext, TrialFailed, make_objective, search_grid
 from harness.tune.objectives import OBJECTIVES
@@ -35,6 +35,7 @@ class TuneOptions:
     workers: int = 1
     device: str | None = None
     fresh: bool = False
+    reuse_any_code: bool = False  # reuse stored timings although the measuring code changed
     report_dir: str | None = None  # default reports/<suite name>
     post: bool = True  # front table, training stage, report (workers skip it)
     quiet: bool = False
@@ -173,7 +174,9 @@ def _search(opts: TuneOptions, suite: Any, profile: Any, store: Any, device: str
             timeout: float | None) -> tuple[int, bool]:
     import optuna
 
-    from harness.measure.provenance import collect
+    from harness.measure.contention import contended_note
+    from harness.measure.recording import recording
+    from harness.measure.reuse import reuse_refusal
     from harness.measure.runner import Bench
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -186,32 +189,31 @@ def _search(opts: TuneOptions, suite: Any, profile: Any, store: Any, device: str
             raise InputError(f"objective 'energy' needs the NVML counter: {why}")
         counters.append("nvml")
     study = _study(store, study_name, directions, _sampler(suite, profile))
-    provenance = collect(device, suite.threads, suite.seed)
-    ctx_key = context_key(suite.measure, device, provenance)
     config = {"suite": suite.path, "tuner": profile.name, "sampler": profile.sampler,
               "objectives": names, "directions": directions, "trials": trials,
               "device": device, "fresh": opts.fresh}
-    run_id = store.begin_run("tune", suite.name, config=config, provenance=provenance,
-                             study=study_name, context_key=ctx_key)
-    bench = Bench(suite.measure, device=device, threads=suite.threads, counters=counters,
-                  store=store)
-    progress = TrialProgress(trials, quiet=opts.quiet)
-    ctx = TrialContext(space=suite.space, dtypes=suite.dtypes, device=device, seed=suite.seed,
-                       objectives=names, context_key=ctx_key, run_id=run_id, store=store,
-                       measure=bench.measure, fresh=opts.fresh, on_trial=progress)
-    _say(opts, f"harness tune: study {study_name!r} on {device} ({profile.sampler}, "
-               f"{trials if trials is not None else 'all'} trials), store {store.url_redacted}")
-    status = "failed"
-    with StopFlag() as stop:
-        try:
-            study.optimize(make_objective(ctx), n_trials=trials, timeout=timeout,
-                           catch=(TrialFailed,), callbacks=[stop.callback])
-            status = "interrupted" if stop.requested else "finished"
-        except KeyboardInterrupt:
-            status = "interrupted"
-            raise
-        finally:
-            store.end_run(run_id, status)
+    measured: list[Any] = []
+    with recording(store, "tune", suite.name, measure=suite.measure, device=device,
+                   threads=suite.threads, seed=suite.seed, config=config, study=study_name,
+                   code_in_key=not opts.reuse_any_code) as rec, StopFlag() as stop:
+        bench = Bench(suite.measure, device=device, threads=suite.threads, counters=counters,
+                      store=store, sink=measured.append)
+        progress = TrialProgress(trials, quiet=opts.quiet)
+        ctx = TrialContext(space=suite.space, dtypes=suite.dtypes, device=device,
+                           seed=suite.seed, objectives=names, context_key=rec.context_key,
+                           run_id=rec.run_id, store=store, measure=bench.measure,
+                           fresh=opts.fresh, on_trial=progress,
+                           reuse_refusal=lambda m: reuse_refusal(m, bench.policy))
+        _say(opts, f"harness tune: study {study_name!r} on {device} ({profile.sampler}, "
+                   f"{trials if trials is not None else 'all'} trials), store "
+                   f"{store.url_redacted}")
+        study.optimize(make_objective(ctx), n_trials=trials, timeout=timeout,
+                       catch=(TrialFailed,), callbacks=[stop.callback])
+        rec.status = "interrupted" if stop.requested else None
+    run_id = rec.run_id
+    note = contended_note(measured)
+    if note:
+        _say(opts, f"harness tune: {note}")
     return run_id, stop.requested
 
 

@@ -21,7 +21,7 @@ SLOW_S = 0.002  # added to one point's every call: 10-100x its real time
 
 
 class _SlowOnce(Backend):
-    """Test-only stand-in for torch_sparse: the same results, but the bsr point of the 256×256
+    """Test-only stand-in for the backend running bsr: the same results, but the bsr point of the 256×256
     problem at rate 0.9 sleeps in every call once `slow` is set."""
 
     def __init__(self, inner: Backend) -> None:
@@ -52,10 +52,14 @@ class _SlowOnce(Backend):
 
 @pytest.fixture
 def slow_backend(monkeypatch):
-    registry = all_backends()
-    inner = registry.get("torch_sparse")
-    wrapper = _SlowOnce(inner)
-    monkeypatch.setitem(BACKENDS._items, "torch_sparse", wrapper)
+    from harness.backends.resolve import resolve_backend
+    from harness.config.suite import load_suite
+
+    # the backend "auto" runs the slowed bsr point with here (MKL, or the bundled kernels)
+    target = next(p for p in load_suite(QUICK).grid("cpu") if p.format == "bsr")
+    name = resolve_backend(target)
+    wrapper = _SlowOnce(all_backends().get(name))
+    monkeypatch.setitem(BACKENDS._items, name, wrapper)
     # the test-only backend lives in this process: confirm flagged points here, not in a new one
     monkeypatch.setattr(regress_run, "REMEASURE", fresh.measure_here)
     return wrapper
