@@ -18,6 +18,7 @@ MODULES = (
     "harness.backends.cupy_backend",
     "harness.backends.semi_structured",
     "harness.backends.triton_backend",
+    "harness.backends.numba_cpu",
 )
 
 IMPORT_ERRORS: dict[str, str] = {}  # module → "ErrorType: message", for `harness info`

@@ -94,15 +94,20 @@ def tune_key(kind: str, op: Operand, x: torch.Tensor) -> str:
 
 
 class TuneCache:
-    """JSON file of tuned configs for one device; discarded when versions differ."""
+    """JSON file of tuned configs for one device; discarded when versions differ.
+
+    `config_type` (default KernelConfig) is any class with `as_dict`/`from_dict`: the CPU kernels
+    (harness.kernels.cpu.tune) keep their configs in the same folder and format."""
 
     def __init__(self, device: str, *, directory: Path | str | None = None,
-                 versions: Mapping[str, str] | None = None) -> None:
+                 versions: Mapping[str, str] | None = None,
+                 config_type: Any = KernelConfig) -> None:
         self.directory = Path(directory) if directory is not None else cache_dir()
         slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", device).strip("_") or "device"
         self.path = self.directory / f"{slug}.json"
         self.device = device
         self.versions = dict(versions) if versions is not None else current_versions()
+        self.config_type = config_type
         self.entries: dict[str, dict] = self._load()
 
     def _load(self) -> dict[str, dict]:
@@ -114,11 +119,11 @@ class TuneCache:
             return {}  # another Triton or driver: tuned results may no longer hold
         return dict(data.get("entries", {}))
 
-    def get(self, key: str) -> KernelConfig | None:
+    def get(self, key: str) -> Any:
         e = self.entries.get(key)
-        return KernelConfig.from_dict(e["config"]) if e else None
+        return self.config_type.from_dict(e["config"]) if e else None
 
-    def put(self, key: str, config: KernelConfig, seconds: float) -> None:
+    def put(self, key: str, config: Any, seconds: float) -> None:
         self.entries[key] = {"config": config.as_dict(), "seconds": seconds}
         self.directory.mkdir(parents=True, exist_ok=True)
         blob = json.dumps({"schema": SCHEMA, "device": self.device, "versions": self.versions,

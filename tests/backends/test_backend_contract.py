@@ -131,6 +131,8 @@ CPU_MUST_RUN = {
                      "coo": DTYPES, "bsr": ("float32", "float64")},
     "scipy": {"csr": ("float32", "float64"), "csc": ("float32", "float64"),
               "coo": ("float32", "float64"), "bsr": ("float32", "float64")},
+    "numba": {"csr": ("float32", "float64"), "bsr": ("float32", "float64"),
+              "row_group": ("float32", "float64")},
 }
 
 
@@ -139,14 +141,16 @@ def test_cpu_backends_run_what_they_declare(backend: str) -> None:
     for fmt, dtypes in CPU_MUST_RUN[backend].items():
         for dtype in dtypes:
             block = (4, 4) if fmt == "bsr" else (1, 1)
-            pattern = "block" if fmt == "bsr" else "unstructured"
+            pattern = {"bsr": "block", "row_group": "row_group"}.get(fmt, "unstructured")
             point = Point(24, 36, 5, dtype=dtype, format=fmt, backend=backend,
-                          prune=PruneSpec(pattern=pattern, block=block, rate=0.5))
+                          prune=PruneSpec(pattern=pattern, block=block, rate=0.5,
+                                          group_size=5 if fmt == "row_group" else 1))
             assert check_point(point) == "ran", point.label()
 
 
-@pytest.mark.parametrize("backend", ["torch_sparse", "scipy"])
-@pytest.mark.parametrize("fmt", ["csr", "csc", "coo", "bsr"])
+@pytest.mark.parametrize(("backend", "fmt"), [
+    (b, f) for b in ("torch_sparse", "scipy", "numba") for f in ("csr", "csc", "coo", "bsr")
+    if f in all_backends().get(b).formats])
 def test_fully_pruned_weight(backend: str, fmt: str) -> None:
     """nnz = 0 (rate 1.0) gives an exact zero product, not a crash."""
     point = Point(16, 24, 3, dtype="float32", format=fmt, backend=backend,

@@ -20,12 +20,12 @@ def auto(fmt: str, dtype: str = "float32", device: str = "cpu", **prune) -> Poin
 @pytest.mark.parametrize(("point", "expected"), [
     (auto("dense"), "torch"),
     (auto("dense", "bfloat16"), "torch"),
-    (auto("csr"), "torch_sparse"),
+    (auto("csr"), "numba"),  # the bundled CPU kernels first (resolve.py's rule)
+    (auto("row_group", pattern="row_group", group_size=4), "numba"),
     (auto("csc", "float64"), "torch_sparse"),
     (auto("coo", "float16"), "torch_sparse"),  # torch's own COO kernel runs half on CPU
-    (auto("bsr", pattern="block", block=(4, 4)), "torch_sparse"),
-    # MKL BSR needs square blocks: SciPy takes over.
-    (auto("bsr", pattern="block", block=(2, 4)), "scipy"),
+    (auto("bsr", pattern="block", block=(4, 4)), "numba"),
+    (auto("bsr", "float64", pattern="block", block=(2, 4)), "numba"),
 ])
 def test_resolve_picks_first_supporting(point: Point, expected: str) -> None:
     assert resolve.resolve_backend(point) == expected
@@ -33,9 +33,9 @@ def test_resolve_picks_first_supporting(point: Point, expected: str) -> None:
 
 
 def test_resolve_without_any_supporter_names_the_preferred_backend_and_its_reason() -> None:
-    point = auto("csr", "float16")  # neither MKL CSR nor SciPy runs float16
+    point = auto("csr", "float16")  # neither Numba, MKL CSR nor SciPy runs float16 CSR
     name = resolve.resolve_backend(point)
-    assert name == "torch_sparse"
+    assert name == "numba"
     reason = all_backends().get(name).supports(replace(point, backend=name))
     assert "float16" in reason
     assert resolve.backends_for(point) == []
@@ -52,10 +52,12 @@ def test_explicit_backend_is_returned_unchanged() -> None:
 
 
 def test_backends_for_lists_every_supporter_in_preference_order() -> None:
-    assert resolve.backends_for(auto("csr"))[:2] == ["torch_sparse", "scipy"]
-    assert resolve.backends_for(auto("csr", "float64"))[:2] == ["torch_sparse", "scipy"]
+    assert resolve.backends_for(auto("csr"))[:3] == ["numba", "torch_sparse", "scipy"]
+    assert resolve.backends_for(auto("csr", "float64"))[:3] == ["numba", "torch_sparse", "scipy"]
     assert resolve.backends_for(auto("dense"))[0] == "torch"
-    assert resolve.backends_for(auto("bsr", pattern="block", block=(2, 4)))[0] == "scipy"
+    # MKL BSR needs square blocks: after Numba, SciPy is next.
+    assert resolve.backends_for(auto("bsr", pattern="block", block=(2, 4)))[:2] == \
+        ["numba", "scipy"]
 
 
 def test_preference_table_names_are_registered_or_optional() -> None:

@@ -1,0 +1,31 @@
+"""Where the CPU kernels' compiled code lives on disk.
+
+Numba's own on-disk cache (`@njit(cache=True)`), pointed at a harness-owned folder through
+`numba.config.CACHE_DIR` (what NUMBA_CACHE_DIR sets): `$NUMBA_CACHE_DIR` when the user set it,
+else `$HARNESS_CACHE_DIR/numba`, else ~/.cache/harness/numba. Numba keys each entry on the kernel
+source file's path and modification time, the argument types and the CPU model and features, so a
+changed kernel or another machine recompiles and a new process on the same machine loads.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def numba_cache_dir() -> Path:
+    env = os.environ.get("NUMBA_CACHE_DIR")
+    if env:
+        return Path(env)
+    base = os.environ.get("HARNESS_CACHE_DIR")
+    return (Path(base) if base else Path.home() / ".cache" / "harness") / "numba"
+
+
+def configure() -> Path:
+    """Point numba's cache locator at `numba_cache_dir()` (call before kernels are decorated)."""
+    import numba
+
+    path = numba_cache_dir()
+    path.mkdir(parents=True, exist_ok=True)
+    numba.config.CACHE_DIR = str(path)
+    return path

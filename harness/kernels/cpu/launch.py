@@ -1,0 +1,157 @@
+"""Binding a CPU kernel to its operands: checks, numpy views, compile-before-timing, threads.
+
+`bind` does every check and conversion once and returns the zero-argument callable that is timed
+(`Bound.__call__`): it only sets Numba's thread count and calls the compiled kernel. `warm` makes
+sure the kernel for a kind and dtype is compiled (or loaded from the disk cache) and says how long
+that took and whether the cache answered.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from harness.core.errors import InputError, UnsupportedError
+from harness.kernels.cpu.config import DTYPES, KINDS, CpuConfig, default_config, validate
+
+if TYPE_CHECKING:
+    import torch
+
+    from harness.formats.base import Operand
+
+_WARM: dict[tuple[str, str], tuple[float, bool]] = {}  # (kind, dtype) → (seconds, cache hit)
+
+
+def _dtype_name(dtype: Any) -> str:
+    return str(dtype).removeprefix("torch.")
+
+
+def _index_arrays(op: Operand) -> tuple[Any, Any]:
+    import numpy as np
+
+    a = op.arrays
+    ptr, idx = ("row_ptr", "group_cols") if op.format == "row_group" else \
+        ("crow_indices", "col_indices")
+    return (np.ascontiguousarray(a[ptr].detach().numpy(), dtype=np.int32),
+            np.ascontiguousarray(a[idx].detach().numpy(), dtype=np.int32))
+
+
+def _tiny_args(kind: str, dtype: str) -> tuple:
+    """Arguments of exactly the real call's types, for a 1×1 product (compiles the kernel)."""
+    import numpy as np
+
+    dt = np.dtype(dtype)
+    ptr = np.array([0, 1], dtype=np.int32)
+    idx = np.zeros(1, dtype=np.int32)
+    values = {"row_group": np.ones((1, 1), dt), "bsr": np.ones((1, 1, 1), dt),
+              "csr": np.ones(1, dt)}[kind]
+    x = np.ones((1, 1), dt)
+    out = np.empty((1, 1), dt)
+    return (ptr, idx, values, x, out, np.zeros(1, dt), False, False, False, dt.type(0), 1, 1)
+
+
+def warm(kind: str, dtype: str) -> tuple[float, bool]:
+    """(seconds to get machine code, loaded from the disk cache?) for kernel `kind` in `dtype`.
+
+    The first call per process compiles or loads; later calls answer the first call's figures.
+    """
+    key = (kind, dtype)
+    if key not in _WARM:
+        t0 = time.perf_counter()
+        from harness.kernels.cpu import jit
+
+        kernel = jit.KERNELS[kind]
+        hits = sum(kernel.stats.cache_hits.values())
+        kernel(*_tiny_args(kind, dtype))
+        _WARM[key] = (time.perf_counter() - t0, sum(kernel.stats.cache_hits.values()) > hits)
+    return _WARM[key]
+
+
+def max_threads() -> int:
+    import numba
+
+    return int(numba.config.NUMBA_NUM_THREADS)
+
+
+@dataclass
+class Bound:
+    """The timed call: a compiled kernel with its arguments bound. `counters` travel to the
+    Measurement (numba.compile_s: first compile or cache load in this process; numba.cache_hit;
+    numba.config; numba.threads)."""
+
+    kernel: Any
+    args: tuple
+    threads: int
+    result: Any  # the torch view of the output array
+    counters: dict[str, Any] = field(default_factory=dict)
+
+    def __call__(self) -> Any:
+        import numba
+
+        numba.set_num_threads(self.threads)  # per calling thread; a few hundred ns
+        self.kernel(*self.args)
+        return self.result
+
+
+def check(op: Operand, x: torch.Tensor, bias: torch.Tensor | None,
+          out: torch.Tensor | None) -> tuple[int, int, int]:
+    if op.format not in KINDS:
+        raise UnsupportedError(f"the CPU kernels run {', '.join(KINDS)}, not {op.format!r}")
+    m, k = op.shape
+    if x.dim() != 2 or x.shape[0] != k:
+        raise InputError(f"x must be K×N with K={k}, got shape {tuple(x.shape)}")
+    n = x.shape[1]
+    w_dt, x_dt = _dtype_name(op.dtype), _dtype_name(x.dtype)
+    if w_dt not in DTYPES or w_dt != x_dt:
+        raise UnsupportedError(f"the CPU kernels run {', '.join(DTYPES)} with matching W and X "
+                               f"dtypes, got W {w_dt} and X {x_dt}")
+    if x.device.type != "cpu" or op.device.type != "cpu":
+        raise UnsupportedError(f"the CPU kernels run on cpu, got W on {op.device}, x on {x.device}")
+    if op.format == "bsr" and (m % op.meta["block"][0] or k % op.meta["block"][1]):
+        raise InputError(f"bsr block {op.meta['block']} does not tile {m}×{k}")
+    if bias is not None and (bias.dim() != 1 or bias.shape[0] != m or bias.dtype != x.dtype
+                             or bias.device.type != "cpu"):
+        raise InputError(f"bias must have shape ({m},), dtype {x_dt}, on cpu; got "
+                         f"{tuple(bias.shape)} {_dtype_name(bias.dtype)} on {bias.device}")
+    if out is not None and (tuple(out.shape) != (m, n) or out.dtype != x.dtype
+                            or not out.is_contiguous()):
+        raise InputError(f"out must be a contiguous {m}×{n} {x_dt} tensor, "
+                         f"got {tuple(out.shape)} {_dtype_name(out.dtype)}")
+    return m, k, n
+
+
+def bind(op: Operand, x: torch.Tensor, *, bias: torch.Tensor | None = None, relu: bool = False,
+         clamp: float | None = None, config: CpuConfig | None = None,
+         out: torch.Tensor | None = None, threads: int | None = None) -> Bound:
+    """Everything but the product itself: checks, numpy views (no copies of contiguous
+    tensors), output allocation, compilation. `threads` defaults to torch's thread count (the
+    suite's `threads`, set by the measurement core), capped at Numba's pool size."""
+    import numpy as np
+    import torch
+
+    m, _, n = check(op, x, bias, out)
+    kind = op.format
+    width = int(op.meta.get("group_size", 1)) if kind == "row_group" else \
+        int(op.meta.get("block", (1, 1))[1]) if kind == "bsr" else 8
+    cfg = config or default_config(kind, n, width=width)
+    reason = validate(kind, cfg)
+    if reason:
+        raise UnsupportedError(reason)
+    dtype = _dtype_name(x.dtype)
+    compile_s, hit = warm(kind, dtype)
+    from harness.kernels.cpu import jit
+
+    out = out if out is not None else torch.empty((m, n), dtype=x.dtype)
+    ptr, idx = _index_arrays(op)
+    values = op.arrays["values"].detach().contiguous().numpy()
+    xn = x.detach().contiguous().numpy()
+    dt = np.dtype(dtype)
+    bias_n = bias.detach().contiguous().numpy() if bias is not None else np.zeros(1, dt)
+    args = (ptr, idx, values, xn, out.numpy(), bias_n, bias is not None, bool(relu),
+            clamp is not None, dt.type(clamp if clamp is not None else 0), int(cfg.rows),
+            int(cfg.unroll))
+    t = max(1, min(int(threads or torch.get_num_threads()), max_threads()))
+    counters = {"numba.compile_s": compile_s, "numba.cache_hit": hit,
+                "numba.config": cfg.label(), "numba.threads": t}
+    return Bound(jit.KERNELS[kind], args, t, out, counters)
