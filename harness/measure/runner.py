@@ -359,13 +359,22 @@ class Bench:
         tol = verification.tolerance(v.point.dtype, v.point.device)
         return f"wrong after timing: rel_error {err:.3g} > tolerance {tol:g} (right before)"
 
-    def _build(self, v: _Variant, base: _Variant, res: Any, observed: dict, peak: float | None,
+    def _build(self, v: _Variant, base: _Variant, res: Any, observed: dict, peak: Any,
                setup_s: float, wall_s: float) -> Measurement:
         key, bkey = v.point.key(), base.point.key()
         samples = res.samples[key]
         stats = summarize(samples)
         speedup, ci, _ = res.speedup(key, bkey)
-        rl = roofline(v.point, v.operand_bytes, v.nnz, stats.median, peak)
+        bw = peak.bandwidth if peak is not None else None
+        fps = peak.flops(v.point.dtype) if peak is not None else None
+        rl = roofline(v.point, v.operand_bytes, v.nnz, stats.median, bw, fps)
+        # the roofline's bound (peak_fraction = bound / median) and the backend's own counters
+        # (e.g. numba.compile_s), which its timed callable carries
+        roof = {"roofline.bound_s": rl["bound_s"], "roofline.limit": rl["limit"],
+                "roofline.peak_gbs": bw / 1e9 if bw else None,
+                "roofline.peak_gflops": fps / 1e9 if fps else None}
+        observed = {**observed, **{k: val for k, val in roof.items() if val is not None},
+                    **dict(getattr(v.run, "counters", None) or {})}
         counters = {**observed, "timer.timed_s": res.timed_s, "timer.wall_s": res.wall_s,
                     "timer.setup_s": setup_s, "timer.rounds": res.n_rounds,
                     "timer.stopped": res.stopped,
@@ -425,10 +434,15 @@ class Bench:
                     out[f"{counter.name}.energy"] = f"unavailable: {_one_line(exc)}"
         return out
 
-    def _peak(self) -> float | None:
-        if self.clock is not None:  # fake clocks (tests): no real bandwidth to compare with
+    def _peak(self) -> Any:
+        """The device's roofline.Peaks (bandwidth now, FLOP/s per dtype on first use), None
+        with a fake clock (tests): no real roof to compare with."""
+        from harness.measure.roofline import Peaks
+
+        if self.clock is not None:
             return None
         try:
-            return peak_bandwidth(self.device, self.threads, self.store)
+            bandwidth = peak_bandwidth(self.device, self.threads, self.store)
         except Exception:
-            return None
+            bandwidth = None
+        return Peaks(self.device, self.threads, self.store, bandwidth)

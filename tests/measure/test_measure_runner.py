@@ -229,6 +229,8 @@ def test_real_torch_dense_on_cpu(monkeypatch):
 
     monkeypatch.setattr(roofline, "_peaks", {})
     monkeypatch.setattr(roofline, "measure_peak", lambda device: 1e10)  # a real copy is slow
+    # no compute roof (a real matmul peak is slow): the bound is the bandwidth one
+    monkeypatch.setattr(roofline, "measure_peak_flops", lambda device, dtype: float("inf"))
     threads = torch.get_num_threads()
     try:
         s = Settings(warmup=1, min_samples=3, rounds=3, max_time_s=0.5)

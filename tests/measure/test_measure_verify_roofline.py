@@ -100,3 +100,108 @@ def test_measure_peak_is_the_best_sample_of_the_measurement_sampler(monkeypatch)
     bps = roofline.measure_peak("cpu", nbytes=1 << 20, reps=3)
     assert made == [True]  # hot: the copy itself is what evicts the caches
     assert bps == pytest.approx(2 * (1 << 20) / 2e-3)
+
+
+def test_roofline_bound_is_the_slower_of_memory_and_compute():
+    p = Point(8, 16, 4, format="csr", prune=PruneSpec("unstructured", 0.5))
+    nbytes = {"values": 256, "indices": 256, "pointers": 36}
+    total = 256 + 256 + 36 + 256 + 128
+    work = 2 * 64 * 4
+    # compute-bound: 512 FLOP at 1e8 FLOP/s = 5.12 µs > 1204 B at 2e9 B/s = 0.602 µs
+    r = roofline.roofline(p, nbytes, 64, 1e-5, 2e9, 1e8)
+    assert r["limit"] == "compute"
+    assert r["bound_s"] == pytest.approx(work / 1e8)
+    assert r["peak_fraction"] == pytest.approx(work / 1e8 / 1e-5)
+    assert r["bandwidth_gbs"] == pytest.approx(total / 1e-5 / 1e9)  # still reported
+    # memory-bound with a fast compute roof
+    r = roofline.roofline(p, nbytes, 64, 1e-5, 2e9, 1e15)
+    assert r["limit"] == "memory" and r["bound_s"] == pytest.approx(total / 2e9)
+    # no peaks at all (fake clocks): no bound, no fraction
+    r = roofline.roofline(p, nbytes, 64, 1e-5, None, None)
+    assert r["bound_s"] is None and r["peak_fraction"] is None and r["limit"] is None
+    # only the compute roof known
+    r = roofline.roofline(p, nbytes, 64, 1e-5, None, 1e8)
+    assert r["limit"] == "compute" and r["peak_fraction"] == pytest.approx(work / 1e8 / 1e-5)
+
+
+def test_peak_flops_measured_once_per_dtype_and_stored(monkeypatch):
+    calls = []
+    monkeypatch.setattr(roofline, "_peaks", {})
+    monkeypatch.setattr(roofline, "measure_peak_flops",
+                        lambda device, dtype: calls.append(dtype) or {"float32": 1e11,
+                                                                      "float64": 5e10}[dtype])
+
+    class Store:
+        def __init__(self):
+            self.peaks = {}
+
+        def get_peak(self, key):
+            return self.peaks.get(key)
+
+        def set_peak(self, key, value, method):
+            self.peaks[key] = value
+
+    st = Store()
+    for _ in range(2):
+        assert roofline.peak_flops("cpu", "float32", 1, st) == 1e11
+        assert roofline.peak_flops("cpu", "float64", 1, st) == 5e10
+    assert calls == ["float32", "float64"]
+    assert sorted(st.peaks.values()) == [5e10, 1e11]
+    assert all(":flops:" in key for key in st.peaks)
+    monkeypatch.setattr(roofline, "_peaks", {})  # a new process: the store answers
+    assert roofline.peak_flops("cpu", "float64", 1, st) == 5e10 and len(calls) == 2
+
+
+def test_measure_peak_flops_grows_the_product_until_a_call_is_long(monkeypatch):
+    from harness.measure import clock
+
+    sizes = []
+
+    class Fake:
+        def sample(self, fn):
+            n = fn().shape[0]
+            sizes.append(n)
+            return (n / 1024) ** 3 * 0.02  # 1024³ takes 20 ms
+
+        def sync(self):
+            pass
+
+    monkeypatch.setattr(clock, "make_sampler", lambda device, hot: Fake())
+    fps = roofline.measure_peak_flops("cpu", "float32", reps=3)
+    assert sizes == [256, 512, 1024, 1024, 1024]
+    assert fps == pytest.approx(2 * 1024 ** 3 / 0.02)
+
+
+def test_measure_peak_flops_real_small_product_is_positive():
+    assert roofline.measure_peak_flops("cpu", "float32", size=128, reps=2) > 0
+
+
+def test_bench_reports_the_roofline_bound_and_fraction(monkeypatch):
+    """A real (briefly timed) measurement: peak_fraction is bound / median, the bound and the
+    peaks are in the counters."""
+    from harness.measure.runner import Bench
+
+    monkeypatch.setattr(roofline, "_peaks", {})
+    monkeypatch.setattr(roofline, "measure_peak", lambda device: 1e10)
+    monkeypatch.setattr(roofline, "measure_peak_flops", lambda device, dtype: 1e9)
+
+    class Settings:
+        warmup, min_samples, min_time_s, max_time_s = 1, 3, 0.0, 0.5
+        target_rel_noise, rounds, mode, verify, counters = 0.5, 3, "hot", True, ()
+
+    threads = torch.get_num_threads()
+    try:
+        point = Point(64, 64, 8, format="csr", backend="torch_sparse",
+                      prune=PruneSpec("unstructured", 0.5))
+        m = Bench(Settings(), device="cpu", threads=1).measure(point)
+    finally:
+        torch.set_num_threads(threads)
+    assert m.status == "ok", m.reason
+    c = m.counters
+    bound = max(sum(m.bytes.values()) / 1e10, m.flops / 1e9)
+    assert c["roofline.bound_s"] == pytest.approx(bound)
+    assert c["roofline.limit"] == ("compute" if m.flops / 1e9 > sum(m.bytes.values()) / 1e10
+                                   else "memory")
+    assert c["roofline.peak_gbs"] == pytest.approx(10.0)
+    assert c["roofline.peak_gflops"] == pytest.approx(1.0)
+    assert m.peak_fraction == pytest.approx(bound / m.stats.median)
