@@ -12,7 +12,8 @@ PATTERNS = ("unstructured", "row_group", "block", "nm", "rows", "columns", "filt
             "shape")
 AGGREGATIONS = ("rms", "mean", "median", "l1", "l2", "max", "random")
 FORMATS = ("dense", "csr", "csc", "coo", "bsr", "blocked_ell", "semi_structured", "row_group")
-BACKENDS = ("auto", "torch", "torch_sparse", "scipy", "cupy", "semi_structured", "triton")
+BACKENDS = ("auto", "torch", "torch_sparse", "scipy", "cupy", "semi_structured", "triton",
+            "numba")
 DTYPES = ("float32", "float16", "bfloat16")
 DTYPE_ALIASES = ("fp32", "fp16", "bf16", "half", "float")  # → harness.core.dtypes.canonical
 DEVICES = ("auto", "cpu", "cuda", "cuda:N")

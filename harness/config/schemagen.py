@@ -38,6 +38,11 @@ posint = {"type": "integer", "minimum": 1, "x-expected": "a positive integer"}
 nonneg = {"type": "integer", "minimum": 0, "x-expected": "an integer ≥ 0"}
 posnum = {"type": "number", "exclusiveMinimum": 0, "x-expected": "a positive number"}
 nonnegnum = {"type": "number", "minimum": 0, "x-expected": "a number ≥ 0"}
+def capped(base: Schema, high: int) -> Schema:
+    """`base` (an integer schema) with an upper bound, named in its expectation."""
+    return {**base, "maximum": high, "x-expected": f"{base['x-expected']}, at most {high}"}
+
+
 point_time = {"type": "number", "exclusiveMinimum": 0, "maximum": limits.MAX_POINT_TIME_S,
               "x-expected": f"a positive number of seconds ≤ {limits.MAX_POINT_TIME_S:g}"}
 point_time0 = {"type": "number", "minimum": 0, "maximum": limits.MAX_POINT_TIME_S,
@@ -112,19 +117,22 @@ objective = {
 objectives = {"type": "array", "items": objective, "minItems": 1}
 
 measure = obj({
-    "warmup": nonneg, "min_samples": posint, "min_time_s": point_time0,
+    "warmup": capped(nonneg, limits.MAX_WARMUP),
+    "min_samples": capped(posint, limits.MAX_SAMPLES), "min_time_s": point_time0,
     "max_time_s": point_time,
     "target_rel_noise": {"anyOf": [{**posnum, "exclusiveMaximum": 1}, {"type": "null"}],
                          "x-expected": "a relative noise in (0, 1) or null (device default)"},
-    "rounds": posint, "mode": enum("mode", N.MODES), "verify": {"type": "boolean"},
+    "rounds": capped(posint, limits.MAX_ROUNDS), "mode": enum("mode", N.MODES), "verify": {"type": "boolean"},
     "counters": {"type": "array", "items": {"type": "string", "minLength": 1}},
 })
 
 train = obj({
     "model": enum("model", N.MODELS), "dataset": enum("dataset", N.DATASETS),
     "data_path": {"type": ["string", "null"]}, "schedule": enum("schedule", N.SCHEDULES),
-    "pretrain_epochs": nonneg, "finetune_epochs": nonneg, "batch_size": posint, "lr": posnum,
-    "optimizer": enum("optimizer", N.OPTIMIZERS), "candidates": posint,
+    "pretrain_epochs": capped(nonneg, limits.MAX_EPOCHS),
+    "finetune_epochs": capped(nonneg, limits.MAX_EPOCHS), "batch_size": posint, "lr": posnum,
+    "optimizer": enum("optimizer", N.OPTIMIZERS),
+    "candidates": capped(posint, limits.MAX_CANDIDATES),
     "budget_s": study_time,
     "options": {"type": "object", "additionalProperties": scalar,
                 "x-expected": "a mapping of option: scalar"},

@@ -79,6 +79,11 @@ def test_the_option_rules_mirror_each_optuna_sampler_signature():
     ("threads: 100000", "threads", "expected at most"),
     ("measure: {max_time_s: 1.0e300}", "measure.max_time_s", "≤ 3600"),
     ("measure: {min_time_s: 1.0e5, max_time_s: 1}", "measure.min_time_s", "3600"),
+    ("measure: {rounds: 100000}", "measure.rounds", "at most 1000, got 100000"),
+    ("measure: {warmup: 100000}", "measure.warmup", "at most 10000"),
+    ("measure: {min_samples: 1000000000}", "measure.min_samples", "at most 1000000"),
+    ("train: {pretrain_epochs: 1000000000}", "train.pretrain_epochs", "at most 10000"),
+    ("train: {candidates: 5000}", "train.candidates", "at most 1000"),
 ])
 def test_suite_values_are_bounded(tmp_path, capsys, line, where, says):
     text = SUITE.replace("seed: 0\n", "").replace("SAMPLER", "random").replace("OPTIONS", "")
