@@ -101,7 +101,10 @@ def train_candidates(spec: Any, candidates: Sequence[Any], *, device: str = "cpu
     """Train every candidate's pruning configuration; returns the dense record first, then one
     record per candidate, in order: kind, status ('ok' | 'unsupported: …' | 'skipped: …'),
     accuracy, loss, val_accuracy, sparsity, epochs, time_s, prune (dict), point / point_key when
-    the candidate is a Point, plus model, dataset, schedule, seed.
+    the candidate is a Point, plus model, dataset, schedule, seed. A trained record (dense or
+    candidate) also holds signal_died (its loss never left chance); a candidate's holds
+    accuracy_before / loss_before (the pruned model before fine-tuning) and its schedule's
+    extras (ADMM residuals, group-lasso training FLOPs, …).
 
     budget_s (default spec.budget_s; None = unlimited) bounds the fine-tuning wall time: each
     configuration gets an equal share of what is left, checked between epochs; configurations
