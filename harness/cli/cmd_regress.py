@@ -10,6 +10,19 @@ from typing import Any
 HELP = "measure fixed points and compare them with history (exit 1 on a regression)"
 
 
+MAX_CONFIRM = 10
+
+
+def _confirmations(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if not 0 <= value <= MAX_CONFIRM:
+        raise argparse.ArgumentTypeError(f"expected 0 … {MAX_CONFIRM}, got {value}")
+    return value
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("suite", help="suite YAML file, e.g. suites/nightly.yaml")
     p.add_argument("--baseline", default="latest",
@@ -29,7 +42,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="divide out machine drift: dense = relative to the dense baseline timed "
                    "in the same rounds, drift = the run-wide median drift, none = raw times "
                    "(auto: dense on CPU, none on CUDA)")
-    p.add_argument("--confirm", type=int, default=2,
+    p.add_argument("--confirm", type=_confirmations, default=2,
                    help="re-measure a flagged point this many times; it is a regression only "
                    "if every re-measurement agrees (default 2)")
     p.add_argument("--force", action="store_true",

@@ -73,6 +73,15 @@ def profile_from_doc(doc: Document, data: dict[str, Any] | None = None, base: st
     raw_obj = data.get("objectives")
     objectives = None if raw_obj is None else \
         parse_objectives(doc, raw_obj, join(base, "objectives"))
+    storage = data.get("storage")
+    if storage is not None:
+        from harness.core.errors import InputError
+        from harness.store.urls import resolve
+
+        try:
+            resolve(storage, create=False)
+        except InputError as exc:
+            raise doc.error(join(base, "storage"), exc.detail) from None
     trials = data.get("trials", None if sampler == "grid" else DEFAULT_TRIALS)
     timeout = data.get("timeout_s")
     return TunerProfile(

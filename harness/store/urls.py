@@ -100,7 +100,7 @@ def cut_secrets(text: str, url: str) -> str:
     return scrub(text)
 
 
-def resolve(url: str | None = None) -> str:
+def resolve(url: str | None = None, *, create: bool = True) -> str:
     """The URL to open: `url`, else env HARNESS_STORAGE, else `sqlite:///runs/harness.db`.
 
     Validates the form, fills in the default PostgreSQL driver (psycopg 3) and, for a SQLite
@@ -138,7 +138,8 @@ def resolve(url: str | None = None) -> str:
         if not db.startswith("file:"):
             path = Path(db).expanduser().absolute()
             try:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                if create:  # `harness check` validates the form only: it writes nothing
+                    path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise InputError(f"{source}: cannot create the folder of {redact(raw)}: "
                                  f"{exc.strerror}; expected {EXPECTED}") from None

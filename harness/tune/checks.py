@@ -37,7 +37,7 @@ def check_options(opts: Any, suite: Any, profile: Any) -> None:
     if opts.workers > 1 and opts.trials is None and profile.trials is None:
         raise InputError(path="--workers", value=opts.workers,
                          expected="a trial budget to share (--trials N or the profile's trials)")
-    resolve(opts.storage or profile.storage)  # the URL's form (in-memory SQLite is refused)
+    resolve(opts.storage or profile.storage, create=False)  # the form; in-memory refused
 
 
 def worker_profile(opts: Any, suite: Any, profile: Any) -> Any:

@@ -137,3 +137,19 @@ def test_a_fifo_is_refused_without_blocking(tmp_path, capsys):
     t.join(10)
     assert result.get("rc") == 2, "check blocked on a FIFO"
     assert "expected a regular file (not a pipe" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("url, says", [
+    ("sqlite://", "is an in-memory database"),
+    ("postgresql://u:pa@ss@h/db", "unencoded '@'"),
+    ("mysql://h/db", "unsupported database"),
+])
+def test_a_profile_storage_url_is_checked_without_creating_anything(tmp_path, monkeypatch,
+                                                                   capsys, url, says):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "p.yaml").write_text(f'sampler: random\nstorage: "{url}"\n')
+    err = _check(tmp_path, (tmp_path / "p.yaml").read_text(), capsys, "p.yaml")
+    assert "p.yaml:2: storage: " in err and says in err and "ss@h/db" not in err
+    (tmp_path / "q.yaml").write_text('sampler: random\nstorage: "sqlite:///new/dir/h.db"\n')
+    assert main(["check", "q.yaml"]) == 0
+    assert not (tmp_path / "new").exists()

@@ -55,3 +55,11 @@ def test_the_suite_seed_and_sampler_seed_are_bounded_at_tune_time_too(tmp_path, 
     assert main(["tune", str(suite), "--storage", f"sqlite:///{tmp_path / 'h.db'}"]) == 2
     assert "seed: expected an integer in [0, 4294967295]" in capsys.readouterr().err
     assert not (tmp_path / "h.db").exists()
+
+
+@pytest.mark.parametrize("value", ["-1", "11", "x"])
+def test_regress_confirm_is_bounded(tmp_path, capsys, value):
+    assert main(["regress", "s.yaml", "--confirm", value]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("harness regress: error: argument --confirm: expected")
+    assert err.count("\n") == 1
