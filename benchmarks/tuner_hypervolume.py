@@ -78,7 +78,12 @@ def measure_grid(suite: Any, device: str, say: Any = print) -> dict[str, Any]:
     base = bench.baseline(points[0]) if points else None
     rows = [{"key": p.key(), "label": p.label(), "point": p.as_dict(), "status": m.status,
              "reason": m.reason, "median_s": m.stats.median if m.stats else None,
-             "speedup": m.speedup, "speedup_ci": list(m.speedup_ci) if m.speedup_ci else None}
+             "speedup": m.speedup, "speedup_ci": list(m.speedup_ci) if m.speedup_ci else None,
+             # how the contention probe judged its rounds (re-timed rounds, contended points)
+             "rounds": m.counters.get("timer.rounds"),
+             "total_rounds": m.counters.get("timer.total_rounds"),
+             "disturbed_rounds": m.counters.get("timer.disturbed_rounds"),
+             "block": m.counters.get("timer.block"), "mode": m.counters.get("timer.mode")}
             for p, m in zip(points, results, strict=True)]
     return {
         "suite": suite.path, "suite_name": suite.name, "device": device,

@@ -89,13 +89,19 @@ class CpuSampler:
     def mode(self) -> str:
         return "cold" if self.flush_bytes > 0 else "hot"
 
-    def flush(self) -> None:
-        if self.flush_bytes <= 0:
-            return
-        if self._buf is None:
+    def prepare(self) -> None:
+        """Allocate and touch the flush buffer (first touch of 512 MiB takes ~1 s: not a
+        sample's cost, nor the time budget's)."""
+        if self.flush_bytes > 0 and self._buf is None:
             import torch
 
             self._buf = torch.empty(self.flush_bytes // 4, dtype=torch.int32)
+            self._buf.fill_(0)
+
+    def flush(self) -> None:
+        if self.flush_bytes <= 0:
+            return
+        self.prepare()
         self._buf.fill_(1)  # a write: dirty lines of the previous call are evicted too
 
     def sample(self, fn: Callable[[], Any], block: int = 1) -> float:

@@ -28,6 +28,8 @@ def reuse_refusal(m: Measurement, policy: Policy) -> str | None:
     if m.status != "ok":
         return f"stored as {m.status}"
     counters = m.counters or {}
+    if m.throttled:
+        return "measured while the device throttled its clocks"
     if "timer.probe" not in counters:
         return "measured before contention was checked"
     total = counters.get("timer.total_rounds") or 0

@@ -203,6 +203,7 @@ def run_interleaved(variants: Mapping[str, Callable[[], Any]], policy: Policy, s
             variants[name]()
             calls[name] = clock.now_s() - t0
     sampler.sync()
+    getattr(sampler, "prepare", lambda: None)()  # e.g. the CPU's cache-flush buffer
     res = RoundsResult(order, {n: [] for n in order}, {n: [] for n in order}, 0, 0.0, 0.0, "")
     res.blocks = {n: known.get(n) or block_size(calls.get(n, math.inf), policy) for n in order}
     res.discarded = {n: [] for n in order}
