@@ -7,7 +7,10 @@ import sqlite3
 import subprocess
 import sys
 
+import pytest
+
 from harness.cli.main import main
+from harness.core.errors import InputError
 from harness.store import open_store
 
 
@@ -15,8 +18,8 @@ def _sha(path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_a_run_whose_process_was_killed_is_marked_killed_on_next_open(tmp_path):
-    url = f"sqlite:///{tmp_path / 'h.db'}"
+def test_a_run_whose_process_was_killed_is_marked_killed_on_next_open(store_url):
+    url = store_url
     code = ("import os, sys; from harness.store import open_store\n"
             f"s = open_store({url!r})\n"
             "s.begin_run('tune', 'tiny', config={'x': 1}, provenance={}, study='st')\n"
@@ -103,3 +106,21 @@ def test_corrupt_pages_are_one_line_without_traceback(tmp_path):
     assert "Traceback" not in proc.stderr
     assert proc.stderr.count("\n") == 1, proc.stderr
     assert any(w in proc.stderr for w in ("is corrupt: ", "malformed", "not a database"))
+
+
+@pytest.mark.postgres
+def test_a_foreign_postgresql_schema_is_refused_unmodified(pg_url):
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(pg_url)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE runs (id SERIAL PRIMARY KEY, what TEXT)")
+            conn.exec_driver_sql("INSERT INTO runs (what) VALUES ('theirs')")
+        with pytest.raises(InputError, match="has table.s. runs but no harness schema version"):
+            open_store(pg_url)
+        with engine.connect() as conn:
+            assert sorted(sqlalchemy.inspect(conn).get_table_names()) == ["runs"]
+            assert conn.exec_driver_sql("SELECT what FROM runs").scalars().all() == ["theirs"]
+    finally:
+        engine.dispose()
