@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import scipy.sparse as sp
 
 _KERNELS: dict[str, Any] = {}
+PARALLEL_MIN_WORK = 1 << 21  # multiply-adds in a layer below which it runs on one thread
 
 
 def available() -> str | None:
@@ -44,43 +45,56 @@ def _compile() -> dict[str, Any]:
     import numba
     import numpy as np
 
+    @numba.njit(nogil=True, cache=True)
+    def rows(lo, hi, acc, indptr, indices, data, w_indptr, w_indices, w_data, bias, ymax,
+             n_cols, slab_ptr, slab_cols, slab_vals, counts):
+        for i in range(lo, hi):
+            for p in range(indptr[i], indptr[i + 1]):
+                y = data[p]
+                k = indices[p]
+                for q in range(w_indptr[k], w_indptr[k + 1]):
+                    acc[w_indices[q]] += y * w_data[q]
+            # a dense sweep of the scratch row beats tracking touched columns: rows of Y reach
+            # hundreds of entries, each touching 32 columns
+            out = slab_ptr[i]
+            for j in range(n_cols):
+                v = acc[j]
+                if v != 0.0:  # bias on the nonzeros of Z only
+                    acc[j] = 0.0
+                    v += bias
+                    if v > 0.0:
+                        slab_cols[out] = j
+                        slab_vals[out] = v if v < ymax else ymax
+                        out += 1
+            counts[i] = out - slab_ptr[i]
+
     @numba.njit(parallel=True, nogil=True, cache=True)
-    def layer(indptr, indices, data, w_indptr, w_indices, w_data, bias, ymax, n_cols,
-              slab_ptr, slab_cols, slab_vals, counts, chunks):
+    def layer_parallel(indptr, indices, data, w_indptr, w_indices, w_data, bias, ymax, n_cols,
+                       slab_ptr, slab_cols, slab_vals, counts, chunks):
         n_rows = indptr.size - 1
         step = (n_rows + chunks - 1) // chunks
         for c in numba.prange(chunks):
             acc = np.zeros(n_cols, dtype=np.float32)
-            for i in range(c * step, min(n_rows, (c + 1) * step)):
-                for p in range(indptr[i], indptr[i + 1]):
-                    y = data[p]
-                    k = indices[p]
-                    for q in range(w_indptr[k], w_indptr[k + 1]):
-                        acc[w_indices[q]] += y * w_data[q]
-                # a dense sweep of the scratch row beats tracking touched columns: rows of Y
-                # reach hundreds of entries, each touching 32 columns
-                out = slab_ptr[i]
-                for j in range(n_cols):
-                    v = acc[j]
-                    if v != 0.0:  # bias on the nonzeros of Z only
-                        acc[j] = 0.0
-                        v += bias
-                        if v > 0.0:
-                            slab_cols[out] = j
-                            slab_vals[out] = v if v < ymax else ymax
-                            out += 1
-                counts[i] = out - slab_ptr[i]
+            rows(c * step, min(n_rows, (c + 1) * step), acc, indptr, indices, data, w_indptr,
+                 w_indices, w_data, bias, ymax, n_cols, slab_ptr, slab_cols, slab_vals, counts)
 
-    @numba.njit(parallel=True, nogil=True, cache=True)
+    @numba.njit(nogil=True, cache=True)
+    def layer_serial(indptr, indices, data, w_indptr, w_indices, w_data, bias, ymax, n_cols,
+                     slab_ptr, slab_cols, slab_vals, counts, chunks):
+        acc = np.zeros(n_cols, dtype=np.float32)
+        rows(0, indptr.size - 1, acc, indptr, indices, data, w_indptr, w_indices, w_data, bias,
+             ymax, n_cols, slab_ptr, slab_cols, slab_vals, counts)
+
+    @numba.njit(nogil=True, cache=True)
     def compact(slab_ptr, slab_cols, slab_vals, counts, keep, new_ptr, new_cols, new_vals):
-        for r in numba.prange(keep.size):
+        for r in range(keep.size):
             i = keep[r]
             src, dst = slab_ptr[i], new_ptr[r]
             for t in range(counts[i]):
                 new_cols[dst + t] = slab_cols[src + t]
                 new_vals[dst + t] = slab_vals[src + t]
 
-    _KERNELS.update(layer=layer, compact=compact)
+    _KERNELS.update(parallel=layer_parallel, serial=layer_serial, compact=compact)
     return _KERNELS
 
 
@@ -137,9 +151,13 @@ class NumbaFusedEngine:
         slab_cols = self._buf("slab_cols", total, np.int32)
         slab_vals = self._buf("slab_vals", total, np.float32)
         counts = self._buf("counts", bound.size, np.int64)
-        numba.set_num_threads(self.threads)
+        # a parallel region costs a fork/join per layer, which dominates once few inputs are
+        # alive (and costs milliseconds when a core is busy elsewhere): small layers run serially
+        parallel = self.threads > 1 and indices.size * w_max >= PARALLEL_MIN_WORK
+        if parallel:
+            numba.set_num_threads(self.threads)
         chunks = max(1, min(bound.size, 8 * self.threads))
-        self.kernels["layer"](indptr, indices, data, w_indptr, w_indices, w_data,
+        self.kernels["parallel" if parallel else "serial"](indptr, indices, data, w_indptr, w_indices, w_data,
                               np.float32(bias), np.float32(YMAX), n_cols, slab_ptr, slab_cols,
                               slab_vals, counts, chunks)
         keep = np.flatnonzero(counts)
