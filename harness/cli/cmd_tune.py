@@ -42,6 +42,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", help="auto, cpu, cuda or cuda:N (default: the suite's)")
     p.add_argument("--fresh", action="store_true",
                    help="new study; measure every point again instead of reusing stored results")
+    p.add_argument("--reuse-any-code", action="store_true",
+                   help="reuse stored timings even if the measuring code changed since (the "
+                   "reuse key then ignores the code digest)")
     p.add_argument("-o", "--report-dir", help="report folder (default: reports/<suite name>)")
     p.add_argument("--no-post", action="store_true",
                    help="search only: no front table, training stage or report (for workers)")
@@ -56,6 +59,6 @@ def run(args: argparse.Namespace) -> int:
     result = tune(TuneOptions(
         suite=args.suite, tuner=args.tuner, trials=args.trials, timeout_s=args.timeout_s,
         storage=args.storage, study=args.study, workers=args.workers, device=device,
-        fresh=args.fresh, report_dir=args.report_dir, post=not args.no_post, quiet=args.quiet,
+        fresh=args.fresh, reuse_any_code=args.reuse_any_code, report_dir=args.report_dir, post=not args.no_post, quiet=args.quiet,
         worker_index=args.worker_index))
     return 130 if result.stopped else 0

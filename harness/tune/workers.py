@@ -45,6 +45,8 @@ def worker_command(opts: Any, *, study_name: str, trials: int, index: int = 0) -
         cmd += ["--timeout", repr(float(opts.timeout_s))]
     if opts.fresh:
         cmd += ["--fresh"]
+    if opts.reuse_any_code:
+        cmd += ["--reuse-any-code"]
     if opts.quiet:
         cmd += ["--quiet"]
     return cmd
