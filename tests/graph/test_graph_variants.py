@@ -66,3 +66,14 @@ def test_measurement_keys_differ_by_layers_and_variant(case):
     other = bench.to_measurement(bench.Result(**{**r.__dict__, "layers": 120}), seed=1)
     renamed = bench.to_measurement(bench.Result(**{**r.__dict__, "variant": "x"}), seed=1)
     assert len({m.point.key(), other.point.key(), renamed.point.key()}) == 3
+
+
+@pytest.mark.parametrize("min_work", [0, 1 << 62])  # every layer parallel / every layer serial
+def test_fused_numba_parallel_and_serial_paths_agree_with_reference(case, monkeypatch, min_work):
+    from harness.graph import fused
+
+    net, y0, truth = case
+    monkeypatch.setattr(fused, "PARALLEL_MIN_WORK", min_work)
+    r = bench.run_variant(VARIANTS.get("numba_fused-filter"), net, y0, truth, repeats=1,
+                          threads=2)
+    assert r.status == "ok", r.reason
