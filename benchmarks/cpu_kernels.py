@@ -15,7 +15,7 @@ Method: every output is verified against the float64 product of the pruned weigh
 variants are timed interleaved (dense, A, B, …, dense, A, B, …; hot, the measurement core's CPU
 sampler), and each speedup is the median of the per-round ratios. The machine's copy bandwidth
 and dense matmul FLOP/s (fp32, bf16) are measured once with the same threads; each variant's
-roofline bound is max(bytes / bandwidth, FLOPs / peak fp32) and its fraction is bound / median.
+roofline bound is max(bytes / bandwidth, FLOPs / peak of its dtype); its fraction is bound / median.
 JSON goes to --out (default benchmarks/results/cpu_kernels_cpu.json); a markdown table is printed.
 """
 
@@ -72,10 +72,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def variants(w: Any, x: Any, g: int) -> tuple[dict[str, Callable[[], Any]], dict[str, dict]]:
     """name → timed callable, and name → facts (bytes, flops, config or why it does not apply)."""
+    import warnings
+
     import torch
 
     from harness.backends.base import all_backends
     from harness.formats.base import get_format
+
+    warnings.filterwarnings("ignore", message="Sparse (CSR tensor support|invariant checks)")
 
     m, k = w.shape
     n = x.shape[1]
@@ -157,7 +161,8 @@ def measure_point(w32: Any, x: Any, rate: float, g: int, reps: int, peaks: dict)
         row = dict(f)
         if name in times:
             med = statistics.median(times[name])
-            bound = max(f["bytes"] / peaks["bandwidth_Bps"], f["flops"] / peaks["flops"]["float32"])
+            dtype = "bfloat16" if name.endswith("bf16") else "float32"
+            bound = max(f["bytes"] / peaks["bandwidth_Bps"], f["flops"] / peaks["flops"][dtype])
             row.update(median_s=med, samples_s=times[name], rel_error=errors[name],
                        speedup_vs_dense_fp32=ratio(times, "dense_fp32", name),
                        speedup_vs_mkl_csr=ratio(times, "mkl_csr", name),
