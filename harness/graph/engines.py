@@ -275,3 +275,59 @@ class DenseEngine:
 
     def n_rows(self, y: Any) -> int:
         return int(y.shape[0])
+
+
+class BundledCpuEngine:
+    """The bundled CPU kernels (harness.kernels.cpu, Numba) with their fused epilogue
+    y = min(ReLU(W·X + b), 32): activations are dense and transposed (neurons × inputs), so a
+    layer is Zᵀ = Wᵀ·Yᵀ. Adding b to every entry is exact here only because the challenge's
+    bias is negative (see harness.graph.network), so a positive bias is refused."""
+
+    def __init__(self) -> None:
+        import torch
+
+        self.torch = torch
+        self._bias: dict[tuple[int, float], Any] = {}
+
+    def weight(self, w: sp.csr_matrix) -> Any:
+        import numpy as np
+
+        from harness.formats.base import Operand
+
+        wt = w.T.astype(np.float32).tocsr()
+        wt.sort_indices()
+        t = self.torch
+        arrays = {"crow_indices": t.from_numpy(wt.indptr.astype(np.int32)),
+                  "col_indices": t.from_numpy(wt.indices.astype(np.int32)),
+                  "values": t.from_numpy(wt.data)}
+        return Operand("csr", (wt.shape[0], wt.shape[1]), arrays)
+
+    def inputs(self, y0: sp.csr_matrix) -> Any:
+        return self.torch.from_numpy(y0.T.astype("float32").toarray()).contiguous()
+
+    def layer(self, y: Any, w: Any, bias: float) -> Any:
+        from harness.core.errors import UnsupportedError
+        from harness.kernels.cpu import spmm
+
+        if bias > 0:
+            raise UnsupportedError("the fused epilogue adds the bias to every entry, which "
+                                   "equals the challenge's rule only for a bias ≤ 0")
+        key = (w.shape[0], bias)
+        if key not in self._bias:
+            self._bias[key] = self.torch.full((w.shape[0],), bias, dtype=self.torch.float32)
+        return spmm(w, y, bias=self._bias[key], relu=True, clamp=YMAX)
+
+    def nonempty(self, y: Any) -> Any:
+        return (y != 0).any(dim=0).nonzero().squeeze(1)
+
+    def take_rows(self, y: Any, rows: Any) -> Any:
+        return y if rows.numel() == y.shape[1] else y.index_select(1, rows).contiguous()
+
+    def arange(self, n: int) -> Any:
+        return self.torch.arange(n)
+
+    def to_numpy(self, a: Any) -> np.ndarray:
+        return a.cpu().numpy().astype("int64")
+
+    def n_rows(self, y: Any) -> int:
+        return int(y.shape[1])

@@ -49,6 +49,16 @@ def _cupy() -> str | None:
     return None
 
 
+def _bundled_cpu() -> str | None:
+    try:
+        import numba  # noqa: F401
+
+        from harness.kernels.cpu import spmm  # noqa: F401
+    except ImportError as exc:
+        return f"the bundled CPU kernels are not usable: {exc}"
+    return None
+
+
 def _sparsetools() -> str | None:
     try:
         from scipy.sparse import _sparsetools as tools
@@ -135,6 +145,10 @@ _add(Variant("scipy-filter", "cpu", "SciPy CSR×CSR, all-zero rows dropped",
 _add(Variant("numba_fused-filter", "cpu", "Numba row-wise SpGEMM with the fused bias/ReLU/clamp "
              "epilogue, all-zero rows dropped in the same pass",
              lambda: fused.NumbaFusedEngine(), filter_rows=True, requires=fused.available))
+_add(Variant("numba_kernels-filter", "cpu", "the bundled CPU kernels (Numba CSR SpMM, dense "
+             "activations) with their fused bias/ReLU/clamp epilogue, all-zero inputs dropped",
+             lambda: engines.BundledCpuEngine(), filter_rows=True,
+             max_neurons=DENSE_MAX_NEURONS, requires=_bundled_cpu))
 _add(Variant("dense", "cpu", "dense torch matmul (MKL) with the fused epilogue",
              lambda: engines.DenseEngine("cpu"), max_neurons=DENSE_MAX_NEURONS))
 _add(Variant("dense-filter", "cpu", "dense torch matmul, all-zero rows dropped",
