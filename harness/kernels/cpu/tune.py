@@ -42,7 +42,7 @@ def n_bucket(n: int) -> int:
     return 1 << max(0, (int(n) - 1).bit_length())
 
 
-def hot_time(fn: Callable[[], Any], *, warmup: int = 2, reps: int = 10) -> float:
+def hot_time(fn: Callable[[], Any], *, warmup: int = 1, reps: int = 5) -> float:
     """Median seconds per call of `fn` over `reps` hot samples."""
     import statistics
 
