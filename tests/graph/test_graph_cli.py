@@ -102,3 +102,41 @@ def test_results_table_layout():
     assert lines[3].split() == ["1024", "120", "2", "invalid"]
     assert "120→480  3.00" in text and "b 1024x120: invalid: why" in text
     assert "9.81 s / 2.405e+10" in paper_table([(1024, 120)])
+
+
+def _official_files(root, layers, count):
+    """A network, images and truth in the official TSV layout, written from generated data."""
+    from harness.graph import tsv
+    from harness.graph.inputs import load_inputs
+    from harness.graph.network import challenge_network, reference_categories
+
+    net = challenge_network(1024, layers, seed=7, cache=root / "cache")
+    for k, w in enumerate(net.layers, 1):
+        tsv.write_triples(tsv.layer_path(root, 1024, k), w)
+    y0 = load_inputs("digits", 1024, count)
+    tsv.write_triples(tsv.images_path(root, 1024), y0)
+    truth = reference_categories(y0, net)
+    tsv.categories_path(root, 1024, layers).write_text("".join(f"{i + 1}\n" for i in truth))
+    return truth
+
+
+def test_cli_runs_the_official_files_and_checks_their_categories(tmp_path, capsys):
+    truth = _official_files(tmp_path, 6, 30)
+    assert 0 < len(truth) < 30
+    suite = tmp_path / "g.yaml"
+    suite.write_text(f"""\
+name: official
+network: {{source: tsv, path: {tmp_path}}}
+inputs: {{source: tsv, path: {tmp_path}, categories: {tmp_path}}}
+cases: [{{neurons: 1024, layers: 6}}]
+variants: [scipy-filter]
+measure: {{repeats: 1}}
+""")
+    assert main(["graph", str(suite), "--no-store"]) == 0
+    assert f"reference {len(truth)} categories" in capsys.readouterr().out
+    cats = tmp_path / "neuron1024-l6-categories.tsv"
+    cats.write_text("".join(f"{i + 1}\n" for i in truth[1:]))  # one category lost
+    assert main(["graph", str(suite), "--no-store"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"harness graph: error: {cats}: the reference finds {len(truth)} "
+                          f"categories, this file {len(truth) - 1}")
