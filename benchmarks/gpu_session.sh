@@ -62,7 +62,7 @@ torch.version.cuda, 'triton', triton.__version__, torch.cuda.get_device_name())"
         python3 -c "import sys; from harness.cli.main import main; sys.exit(main(['info']))"
     } >"$OUT/env.log" 2>&1
     cat "$OUT/env.log"
-    step 240 gpu_tests python3 -m pytest -q -m gpu -p no:cacheprovider tests
+    step 240 gpu_tests env HARNESS_REQUIRE_GPU=1 python3 -m pytest -q -m gpu -p no:cacheprovider tests
     step 280 triton_targets python3 benchmarks/triton_bench.py \
         --shapes 4096x4096x50,16384x16384x1,16384x16384x16,16384x16384x64 --rates 0.9 \
         --groups 32 --dtypes float16 --out "$OUT/triton_targets.json"

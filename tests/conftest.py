@@ -27,10 +27,20 @@ if not HAS_CUDA:
 os.environ.setdefault("HARNESS_CONTENTION", "off")
 
 
+# HARNESS_REQUIRE_GPU=1 (benchmarks/gpu_session.sh sets it): a `gpu` test without CUDA fails
+# instead of skipping, so a GPU job whose CUDA went missing cannot pass by skipping everything.
+REQUIRE_GPU = os.environ.get("HARNESS_REQUIRE_GPU", "") not in ("", "0")
+
+
 def pytest_collection_modifyitems(config, items):
-    if HAS_CUDA:
+    if HAS_CUDA or REQUIRE_GPU:
         return
     skip = pytest.mark.skip(reason="needs a CUDA device")
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)
+
+
+def pytest_runtest_setup(item):
+    if REQUIRE_GPU and not HAS_CUDA and "gpu" in item.keywords:
+        pytest.fail("HARNESS_REQUIRE_GPU=1 but torch sees no CUDA device", pytrace=False)

@@ -27,8 +27,15 @@ def test_rel_error_and_tolerances():
     assert verify.rel_error(torch.zeros(2, 2), torch.zeros(2, 2, dtype=torch.float64)) == 0.0
 
 
-def test_poison_does_not_raise_on_cpu():
+def test_an_output_left_unwritten_after_poison_fails_verification():
+    """poison leaves a NaN block where the output will be allocated; whatever a kernel leaves
+    unwritten there must fail the check (NaN never passes a tolerance)."""
+    ref = torch.ones(4, 4, dtype=torch.float64)
     verify.poison((4, 4), torch.float32, "cpu")
+    unwritten = torch.full((4, 4), float("nan"))
+    err = verify.rel_error(unwritten, ref)
+    assert not verify.passes(err, "float32", "cpu")
+    assert verify.passes(verify.rel_error(ref.float(), ref), "float32", "cpu")
 
 
 def test_provenance_fields_and_cache():
