@@ -100,14 +100,14 @@ def test_workers_stop_when_the_parent_is_killed_hard(tmp_path):
 
 def test_every_option_reaches_the_workers():
     opts = SimpleNamespace(suite="s.yaml", tuner="t.yaml", device="cuda:1", timeout_s=30.0,
-                           fresh=True, quiet=True)
+                           fresh=True, reuse_any_code=True, quiet=True)
     cmd = worker_command(opts, study_name="st", trials=5, index=2)
     assert cmd[1:] == ["-m", "harness", "tune", "s.yaml", "--workers", "1", "--no-post",
                        "--study", "st", "--trials", "5", "--worker-index", "2",
                        "--tuner", "t.yaml", "--device", "cuda:1", "--timeout", "30.0",
-                       "--fresh", "--quiet"]
+                       "--fresh", "--reuse-any-code", "--quiet"]
     plain = SimpleNamespace(suite="s.yaml", tuner=None, device=None, timeout_s=None,
-                            fresh=False, quiet=False)
+                            fresh=False, reuse_any_code=False, quiet=False)
     assert "--fresh" not in worker_command(plain, study_name="st", trials=1)
 
 
