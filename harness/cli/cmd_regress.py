@@ -49,6 +49,29 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="compare with runs from another device or thread count")
 
 
+MAX_BASELINE_BYTES = 256 << 20  # a pytest-benchmark JSON with every raw sample is far smaller
+
+
+def _check_baseline_file(path: str) -> None:
+    """A baseline file must be a regular file of sane size (no FIFO, device or runaway file)."""
+    import os
+    import stat
+
+    from harness.core.errors import InputError
+
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return  # not found: the baseline reader names it ("baseline file not found")
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(path="--baseline", value=path,
+                         expected="latest, a stored run id, or a regular JSON file")
+    if st.st_size > MAX_BASELINE_BYTES:
+        raise InputError(path="--baseline", value=path,
+                         expected=f"a JSON file of at most {MAX_BASELINE_BYTES >> 20} MiB "
+                                  f"(it has {st.st_size >> 20} MiB)")
+
+
 def run(args: argparse.Namespace) -> int:
     from harness.core.paths import check_file
     from harness.regress.run import RegressOptions, main_report, regress
@@ -58,6 +81,8 @@ def run(args: argparse.Namespace) -> int:
     for flag, path in outputs.items():  # found out before measuring, not after
         if path is not None:
             check_file(path, flag)
+    if args.baseline != "latest" and not args.baseline.isdigit():
+        _check_baseline_file(args.baseline)
     opts = RegressOptions(suite=args.suite, baseline=args.baseline, threshold=args.threshold,
                           storage=args.storage, junit=args.junit, json=args.json,
                           force=args.force, device=args.device,

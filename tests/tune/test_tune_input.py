@@ -63,3 +63,17 @@ def test_regress_confirm_is_bounded(tmp_path, capsys, value):
     err = capsys.readouterr().err
     assert err.startswith("harness regress: error: argument --confirm: expected")
     assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize("baseline", ["/dev/zero", "FIFO", "DIR"])
+def test_regress_baseline_must_be_a_regular_file(tmp_path, monkeypatch, capsys, baseline):
+    monkeypatch.chdir(tmp_path)
+    suite = write_suite(tmp_path)
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "dir").mkdir()
+    path = {"FIFO": "fifo", "DIR": "dir"}.get(baseline, baseline)
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    assert main(["regress", str(suite), "--storage", url, "--baseline", path]) == 2
+    err = capsys.readouterr().err
+    assert "--baseline: expected latest, a stored run id, or a regular JSON file" in err
+    assert not (tmp_path / "h.db").exists()
