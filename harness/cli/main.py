@@ -73,6 +73,8 @@ def _fault(exc: BaseException) -> str | None:
     modules = {c.__module__.split(".")[0] for c in type(exc).__mro__}
     if modules & {"sqlalchemy", "sqlite3", "psycopg", "psycopg2"}:
         return "store fault"
+    if "optuna" in modules and "Storage" in type(exc).__name__:  # Optuna's wrapper of the same
+        return "store fault"
     if isinstance(exc, MemoryError):
         return "out of memory"
     if isinstance(exc, OSError):

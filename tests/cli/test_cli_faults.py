@@ -62,3 +62,18 @@ def test_a_database_that_is_full_is_one_line(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(SqlStore, "train_results", full)
     assert main(["report", "--study", "st", "--storage", url, "-o", str(tmp_path / "r")]) == 1
     assert capsys.readouterr().err == "harness report: store fault: database or disk is full\n"
+
+
+def test_optunas_storage_errors_are_store_faults(tmp_path, monkeypatch, capsys):
+    import optuna
+
+    from harness.cli import cmd_report
+
+    def broken(*a, **k):
+        raise optuna.exceptions.StorageInternalError("An exception is raised during the commit")
+
+    monkeypatch.setattr(cmd_report, "check_selection", broken)
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    assert main(["report", "--study", "x", "--storage", url, "-o", str(tmp_path / "r")]) == 1
+    assert capsys.readouterr().err == \
+        "harness report: store fault: An exception is raised during the commit\n"
