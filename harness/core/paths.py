@@ -112,7 +112,7 @@ def atomic_target(path: str | Path) -> Iterator[Path]:
         yield Path(tmp)
         with open(tmp, "rb") as f:  # the data must be on disk before the rename makes it live
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp made it 0600
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -120,10 +120,13 @@ def atomic_target(path: str | Path) -> Iterator[Path]:
         raise
 
 
-def _umask() -> int:
+def _read_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+_UMASK = _read_umask()  # read once, at import: os.umask can only be read by setting it
 
 
 def write_text(path: str | Path, text: str) -> Path:
