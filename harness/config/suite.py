@@ -1,6 +1,7 @@
 """Suites: one YAML file says what to measure, how to search it, and how to train.
 
-    name: fc                          # default: the file's stem
+    name: fc                          # default: the file's stem; one folder name (no '/',
+                                      # '\\', '..', NUL, control characters): reports/<name>
     description: text
     device: auto                      # auto | cpu | cuda | cuda:N
     dtype: float32                    # or a list; aliases fp32/fp16/bf16
@@ -17,6 +18,7 @@
 
 Space axes take one value or a list; `shape` is [M, K, N] (weight M×K times activations K×N) or a
 list of them; `pruning_rate` is a rate, a list, or {low, high, step, log}; block and nm are pairs.
+Bounds on sizes, times and counts: harness.config.limits and harness.config.resources.
 Objectives: the tuner profile's when it names some (a profile is the explicit choice of how to
 tune), else the suite's, else speedup. `tuner:` paths are looked up
 relative to the current directory, the suite's directory, then the suite directory's parent.
