@@ -62,6 +62,11 @@ def check_file(file: str) -> str:
         trials = "until exhausted" if t.trials is None else f"{t.trials} trials"
         name = t.sampler if t.name == t.sampler else f"{t.name} ({t.sampler})"
         return f"tuner profile: {name}, {trials}"
+    if "cases" in doc.data and "network" in doc.data:  # a Graph Challenge suite (harness graph)
+        from harness.graph.suite import parse as parse_graph
+
+        g = parse_graph(doc)
+        return f"graph challenge suite: {len(g.cases)} case(s), {len(g.variants)} variant(s)"
     raise doc.error("", "neither a suite (no 'space' key) nor a tuner profile (no 'sampler' "
                         "key)")
 
