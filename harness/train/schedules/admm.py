@@ -43,7 +43,7 @@ RHO_STRUCTURED = 3e-3
 RHO_UNSTRUCTURED = 1.5e-3
 DEFAULT_ITERS = 15  # at most; stops at the tolerance (the paper prunes after 9-12)
 RHO_GROWTH = 2.0
-RHO_MAX = 10.0  # lr·ρ_max = 0.5 at the suites' lr 0.05: the penalty step stays stable
+RHO_MAX = 10.0  # lr·ρ_max ≤ 0.5 for lr ≤ 0.05 (the suites'): the penalty's SGD step stays stable
 TOLERANCE = 0.01  # relative primal residual ‖W − Z‖_F / ‖W‖_F reached before the hard prune
 
 
