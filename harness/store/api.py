@@ -1,13 +1,14 @@
 """The store's interface, as the other roles use it (implemented in harness.store.sql).
 
-One database URL holds everything: Optuna's studies (through `optuna_storage()`) and harness's
+One database URL holds everything: Optuna's studies (harness.tune.storage builds Optuna's storage
+on it through `attached()`) and harness's
 tables (runs, provenance, measurements with every raw sample, device peaks, trained-model
 results). Every write is one transaction. Passwords in URLs are never printed: use `url_redacted`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -67,6 +68,7 @@ class Store(Protocol):
     def train_results(self, *, run_id: int | None = None,
                       study: str | None = None) -> list[dict[str, Any]]: ...
 
-    def optuna_storage(self) -> Any: ...
+    def attached(self, name: str, factory: Callable[[str], Any],
+                 close: Callable[[Any], None]) -> Any: ...
 
     def close(self) -> None: ...

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -27,12 +26,7 @@ RUN_KINDS = ("bench", "tune", "regress", "train")
 # killed: left "running" by a process that is gone (marked when the store is next opened)
 RUN_STATUSES = ("running", "finished", "interrupted", "failed", "killed")
 
-# Optuna heartbeat: a trial whose worker stopped beating for grace_period seconds is marked
-# failed (and can be retried), so a killed worker does not leave trials RUNNING forever.
-HEARTBEAT_INTERVAL_S = 60
-GRACE_PERIOD_S = 180
-TRIAL_RETRIES = 2
-OPTUNA_ATTEMPTS = 5
+ATTACH_ATTEMPTS = 5  # creation races lost by an attached object before giving up
 
 
 def _public(run: RunRow) -> RunRow:
@@ -62,7 +56,7 @@ class SqlStore:
                              f"expected {urls.EXPECTED}") from None
         # Same pool; marks writing transactions (BEGIN IMMEDIATE on SQLite).
         self._writer = self._engine.execution_options(**{dialects.WRITE: True})
-        self._optuna: Any = None
+        self._attached: dict[str, tuple[Any, Callable[[Any], None]]] = {}
         try:
             self.found_version = migrate.ensure_schema(self._engine, self._writer,
                                                        self.url_redacted)
@@ -230,45 +224,30 @@ class SqlStore:
         with self._engine.connect() as conn:
             return conn.execute(select(func.count()).select_from(t)).scalar_one()
 
-    def optuna_storage(self) -> Any:
-        """Optuna's RDBStorage on the same URL (created once per store; Optuna imported lazily).
+    def attached(self, name: str, factory: Callable[[str], Any],
+                 close: Callable[[Any], None]) -> Any:
+        """An object built once per store from its raw URL (secrets included), closed with the
+        store: how another role (Optuna's storage, in harness.tune) shares this database without
+        the store knowing it.
 
-        Several processes opening a new database at once would race to create Optuna's tables
-        (its own `create_all` is not guarded): creation runs under the schema lock where the
-        dialect has one, and is retried where it lost a race anyway.
+        Several processes opening a new database at once would race to create that object's own
+        tables (Optuna's `create_all` is not guarded): creation runs under the schema lock where
+        the dialect has one, and is retried where it lost a race anyway.
         """
-        if self._optuna is None:
-            for attempt in range(OPTUNA_ATTEMPTS):
+        if name not in self._attached:
+            for attempt in range(ATTACH_ATTEMPTS):
                 try:
                     with dialects.creation_lock(self._engine):
-                        self._optuna = self._new_optuna_storage()
+                        self._attached[name] = (factory(self._url), close)
                     break
                 except DBAPIError:
-                    if attempt == OPTUNA_ATTEMPTS - 1:
+                    if attempt == ATTACH_ATTEMPTS - 1:
                         raise
                     time.sleep(0.05 * 2 ** attempt)
-        return self._optuna
-
-    def _new_optuna_storage(self) -> Any:
-        import optuna
-
-        sqlite = urls.is_sqlite(self._url)
-        engine_kwargs: dict[str, Any] = (
-            {"connect_args": {"timeout": dialects.SQLITE_TIMEOUT_S}} if sqlite
-            else {"pool_pre_ping": True})
-        with warnings.catch_warnings():  # heartbeat is flagged experimental; we rely on it
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            # a trial whose worker died (no heartbeat for GRACE_PERIOD_S) is marked failed and
-            # enqueued again with the same parameters, at most TRIAL_RETRIES times
-            retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=TRIAL_RETRIES)
-            return optuna.storages.RDBStorage(
-                self._url, engine_kwargs=engine_kwargs,
-                heartbeat_interval=HEARTBEAT_INTERVAL_S, grace_period=GRACE_PERIOD_S,
-                heartbeat_stale_trial_callback=retry)
+        return self._attached[name][0]
 
     def close(self) -> None:
-        if self._optuna is not None:
-            self._optuna.remove_session()
-            self._optuna.engine.dispose()
-            self._optuna = None
+        for obj, close in self._attached.values():
+            close(obj)
+        self._attached.clear()
         self._engine.dispose()

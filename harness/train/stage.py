@@ -159,15 +159,16 @@ def _train_one(schedule, spec, dense, data, prune, cfg, sched_opts, opts, device
     return dict(res.as_record(), status="ok")
 
 
-def objective_for_optuna(spec: Any, *, device: str = "cpu", seed: int = 0,
-                         patterns: Sequence[str] = ("row_group",),
-                         group_sizes: Sequence[int] = (1, 2, 4, 8, 16, 32, 64),
-                         rate_range: tuple[float, float] = (0.5, 0.95)) -> Callable[[Any], float]:
-    """A single-objective Optuna objective: suggests pattern / group_size / rate, fine-tunes the
-    cached dense model with spec.schedule and returns the validation accuracy (maximise).
+def trial_objective(spec: Any, *, pruned: type[Exception], device: str = "cpu",
+                    seed: int = 0, patterns: Sequence[str] = ("row_group",),
+                    group_sizes: Sequence[int] = (1, 2, 4, 8, 16, 32, 64),
+                    rate_range: tuple[float, float] = (0.5, 0.95)) -> Callable[[Any], float]:
+    """A single-objective objective for an Optuna-style trial: suggests pattern / group_size /
+    rate, fine-tunes the cached dense model with spec.schedule and returns the validation
+    accuracy (maximise). `harness.tune.train_objective` builds it with Optuna's exception.
 
-    After every epoch it calls trial.report(val_accuracy, step) and raises optuna.TrialPruned
-    when trial.should_prune(), so a pruner stops hopeless trials early. Test accuracy, loss and
+    After every epoch it calls trial.report(val_accuracy, step) and raises `pruned` when
+    trial.should_prune(), so a pruner stops hopeless trials early. Test accuracy, loss and
     achieved sparsity are stored as trial user attributes.
     """
     from harness.train.schedules import SCHEDULES
@@ -180,8 +181,6 @@ def objective_for_optuna(spec: Any, *, device: str = "cpu", seed: int = 0,
     cache: dict[str, Any] = {}
 
     def objective(trial) -> float:
-        import optuna
-
         if not cache:
             cache["data"], cache["dense"], _ = prepare(spec, device=device, seed=seed)
         data = cache["data"]
@@ -198,7 +197,7 @@ def objective_for_optuna(spec: Any, *, device: str = "cpu", seed: int = 0,
             step["n"] += 1
             trial.report(row["val_accuracy"], step["n"])
             if trial.should_prune():
-                raise optuna.TrialPruned(f"pruned after epoch {step['n']}")
+                raise pruned(f"pruned after epoch {step['n']}")
             return False
 
         model = _start_model(spec, cache["dense"], data, seed, opts)
@@ -207,7 +206,7 @@ def objective_for_optuna(spec: Any, *, device: str = "cpu", seed: int = 0,
                            on_epoch=on_epoch, prune_kw=_prune_kw(opts))
         except UnsupportedError as err:
             trial.set_user_attr("status", f"unsupported: {err}")
-            raise optuna.TrialPruned(str(err)) from None
+            raise pruned(str(err)) from None
         for k in ("accuracy", "loss", "sparsity", "epochs", "time_s"):
             trial.set_user_attr(k, getattr(res, k))
         return res.val_accuracy

@@ -22,6 +22,7 @@ from harness.tune.objectives import OBJECTIVES
 from harness.tune.progress import TrialProgress
 from harness.tune.samplers import make_sampler
 from harness.tune.signals import StopFlag
+from harness.tune.storage import optuna_storage
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ def _sampler(suite: Any, profile: Any) -> Any:
 def _study(store: Any, name: str, directions: list[str], sampler: Any) -> Any:
     import optuna
 
-    storage = store.optuna_storage()
+    storage = optuna_storage(store)
     try:
         existing = optuna.load_study(study_name=name, storage=storage)
     except KeyError:
@@ -159,7 +160,7 @@ def tune(opts: TuneOptions) -> TuneResult:
         else:
             run_id, stopped = _search(opts, suite, profile, store, device, names, directions,
                                       study_name, trials, timeout)
-        study = optuna.load_study(study_name=study_name, storage=store.optuna_storage())
+        study = optuna.load_study(study_name=study_name, storage=optuna_storage(store))
         result = TuneResult(study=study_name, run_id=run_id, trials=len(study.trials),
                             stopped=stopped)
         if not opts.post:

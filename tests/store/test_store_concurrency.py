@@ -11,6 +11,7 @@ import pytest
 from store_samples import ok_measurement, point
 
 from harness.store import open_store
+from harness.tune.storage import optuna_storage
 
 WRITERS, PER_WRITER = 4, 15
 
@@ -87,7 +88,7 @@ def test_racing_workers_create_optunas_tables_once(store_url):
     def work() -> None:
         try:
             with open_store(store_url) as store:
-                study = optuna.create_study(storage=store.optuna_storage(), study_name="race",
+                study = optuna.create_study(storage=optuna_storage(store), study_name="race",
                                             load_if_exists=True)
                 study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
         except BaseException as exc:

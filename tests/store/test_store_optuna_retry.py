@@ -6,15 +6,17 @@ import time
 
 import optuna
 
-from harness.store import open_store, sql
+from harness.store import open_store
+from harness.tune import storage as tune_storage
+from harness.tune.storage import optuna_storage
 
 
 def test_stale_trial_is_failed_and_enqueued_again(tmp_path, monkeypatch):
-    monkeypatch.setattr(sql, "HEARTBEAT_INTERVAL_S", 1)
-    monkeypatch.setattr(sql, "GRACE_PERIOD_S", 1)
+    monkeypatch.setattr(tune_storage, "HEARTBEAT_INTERVAL_S", 1)
+    monkeypatch.setattr(tune_storage, "GRACE_PERIOD_S", 1)
     store = open_store(f"sqlite:///{tmp_path / 'h.db'}")
     try:
-        storage = store.optuna_storage()
+        storage = optuna_storage(store)
         study = optuna.create_study(storage=storage, study_name="s")
         trial = study.ask({"x": optuna.distributions.FloatDistribution(0, 1)})
         storage.record_heartbeat(trial._trial_id)  # the worker started, then died (kill -9)

@@ -12,6 +12,7 @@ from store_samples import PROVENANCE, ok_measurement, point, unsupported_measure
 
 from harness.store import open_store
 from harness.store.api import RunRow, StoredMeasurement
+from harness.tune.storage import optuna_storage
 
 
 def _run(store, **kw) -> int:
@@ -218,15 +219,15 @@ def test_optuna_storage_shares_the_database(store, store_url):
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    storage = store.optuna_storage()
-    assert store.optuna_storage() is storage
+    storage = optuna_storage(store)
+    assert optuna_storage(store) is storage
     study = optuna.create_study(storage=storage, study_name="fc-tpe",
                                 sampler=optuna.samplers.RandomSampler(seed=0))
     study.optimize(lambda t: t.suggest_float("x", 0, 1) ** 2, n_trials=3)
     run = _run(store, kind="tune", study="fc-tpe")
     store.add_measurement(run, ok_measurement())
     with open_store(store_url) as again:  # another process's view: both kinds of data are there
-        loaded = optuna.load_study(study_name="fc-tpe", storage=again.optuna_storage())
+        loaded = optuna.load_study(study_name="fc-tpe", storage=optuna_storage(again))
         assert len(loaded.trials) == 3
         assert len(again.measurements(study="fc-tpe")) == 1
 

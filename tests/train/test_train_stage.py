@@ -9,7 +9,8 @@ import torch
 from harness.core.point import Point, PruneSpec
 from harness.train.models import build_model
 from harness.train.speed import model_speedup
-from harness.train.stage import objective_for_optuna, train_candidates
+from harness.train.stage import train_candidates
+from harness.tune.train_objective import objective_for_optuna
 
 
 def _spec(**kw):
