@@ -23,7 +23,8 @@ from harness.config.validate import schema
 from harness.core.point import Point
 
 ROOT = Path(__file__).resolve().parents[2]
-SUITES = sorted((ROOT / "suites").glob("*.yaml"))
+# graph_challenge.yaml is read by `harness graph` (harness.graph.suite), not the main schema
+SUITES = sorted(p for p in (ROOT / "suites").glob("*.yaml") if p.name != "graph_challenge.yaml")
 TUNERS = sorted((ROOT / "tuners").glob("*.yaml"))
 
 
