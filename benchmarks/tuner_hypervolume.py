@@ -112,6 +112,9 @@ class _MemoryStore:
         self.added += 1
         return self.added
 
+    def runs(self, **_: Any) -> list[Any]:
+        return []  # no other worker's run: no trial waits for a sibling
+
 
 def _stored(grid: Mapping[str, Any]) -> dict[str, Any]:
     """point key → Measurement rebuilt from the stored record (status, speedup, CI)."""

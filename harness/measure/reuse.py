@@ -1,24 +1,21 @@
 """May a stored measurement stand in for a new one? Today's rules, applied to what was stored.
 
 A stored measurement is reused only when it would pass today's checks: it is not contended, its
-clean rounds were judged by a contention probe (measurements from before contention was checked
-are measured again), its disturbed share is within today's limit, and its relative noise is at
-most `NOISE_SLACK` × today's target (a measurement that gave up far from its target is worth
-another try). Errors are measured again (many are transient: memory, a busy device). Invalid and
-unsupported outcomes are facts about the code and stay reusable.
+rounds were judged by a contention probe (measurements from before contention was checked are
+measured again), its disturbed share is within today's limit, and it was not taken while the
+device throttled. Errors are measured again (many are transient: memory, a busy device). Invalid
+and unsupported outcomes are facts about the code and stay reusable. Noise is not a reason: the
+stopping rule gives up at `max_time_s` today too, and a stored measurement's noise is shown with
+it (its CI), so measuring it again in every run would only repeat it.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from harness.measure.stats import rel_noise
-
 if TYPE_CHECKING:
     from harness.core.measurement import Measurement
     from harness.measure.timer import Policy
-
-NOISE_SLACK = 2.0
 
 
 def reuse_refusal(m: Measurement, policy: Policy) -> str | None:
@@ -36,8 +33,4 @@ def reuse_refusal(m: Measurement, policy: Policy) -> str | None:
     disturbed = counters.get("timer.disturbed_rounds") or 0
     if total and disturbed / total > policy.contention.max_disturbed_share:
         return f"{disturbed} of {total} rounds disturbed"
-    noise = rel_noise(list(m.samples_s), policy.noise_metric)
-    if not noise <= NOISE_SLACK * policy.target_rel_noise:
-        return (f"noise {noise:.1%} above {NOISE_SLACK:g}× today's target "
-                f"{policy.target_rel_noise:.1%}")
     return None

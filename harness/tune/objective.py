@@ -91,9 +91,10 @@ def make_objective(ctx: TrialContext) -> Callable[[Any], list[float] | float]:
             _finish(ctx, trial, point, None, f"constraint: {reason}")
             raise optuna.TrialPruned(reason)
 
-        stored = None if ctx.fresh else ctx.store.find_measurement(ctx.context_key, point.key())
-        if stored is not None and ctx.reuse_refusal(stored.measurement) is not None:
-            stored = None  # it fails today's rules (contended, too noisy, …): measure again
+        trial.set_user_attr("run_id", ctx.run_id)
+        stored = None if ctx.fresh else _reusable(ctx, point)
+        if stored is None and _wait_for_sibling(ctx, trial, point):
+            stored = _reusable(ctx, point, runs=_study_runs(ctx, trial))
         if stored is not None:
             m, mid, reused = stored.measurement, stored.id, True
         else:
@@ -118,6 +119,48 @@ def make_objective(ctx: TrialContext) -> Callable[[Any], list[float] | float]:
         return values if len(values) > 1 else values[0]
 
     return objective
+
+
+SIBLING_POLL_S = 0.2
+SIBLING_WAIT_S = 600.0  # at most this long for another worker measuring the same point
+
+
+def _reusable(ctx: TrialContext, point: Point, runs: set[int] | None = None) -> Any:
+    """The stored measurement of `point` in this context if today's rules let it stand in
+    (within `runs` only, when given)."""
+    stored = ctx.store.find_measurement(ctx.context_key, point.key())
+    if stored is None or ctx.reuse_refusal(stored.measurement) is not None:
+        return None  # it fails today's rules (contended, …): measure again
+    return stored if runs is None or stored.run_id in runs else None
+
+
+def _study_runs(ctx: TrialContext, trial: Any) -> set[int]:
+    return {r.id for r in ctx.store.runs(study=trial.study.study_name)}
+
+
+def _wait_for_sibling(ctx: TrialContext, trial: Any, point: Point) -> bool:
+    """Several workers share a study: if a live worker's running trial with a lower number has
+    the same point, wait for it to finish instead of measuring the point twice. True if one
+    was waited for (its measurement, if it made one, is then in the store)."""
+    import time
+
+    from optuna.trial import TrialState
+
+    study = getattr(trial, "study", None)
+    if study is None:
+        return False
+    waited = False
+    deadline = time.monotonic() + SIBLING_WAIT_S
+    while time.monotonic() < deadline:
+        live = {r.id for r in ctx.store.runs(study=study.study_name) if r.status == "running"}
+        ahead = [t for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+                 if t.number < trial.number and t.user_attrs.get("point_key") == point.key()
+                 and t.user_attrs.get("run_id") in live]
+        if not ahead:
+            return waited
+        waited = True
+        time.sleep(SIBLING_POLL_S)
+    return waited
 
 
 def _finish(ctx: TrialContext, trial: Any, point: Point, m: Measurement | None,

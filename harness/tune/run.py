@@ -165,6 +165,8 @@ def tune(opts: TuneOptions) -> TuneResult:
                             stopped=stopped)
         if not opts.post:
             return result
+        if run_id is None:  # the workers searched: the parent trains the front, once, in a run
+            return _post_in_run(opts, suite, store, study, result, names, directions, device)
         return _post(opts, suite, store, study, result, names, directions, device)
     finally:
         store.close()
@@ -216,6 +218,29 @@ def _search(opts: TuneOptions, suite: Any, profile: Any, store: Any, device: str
     if note:
         _say(opts, f"harness tune: {note}")
     return run_id, stop.requested
+
+
+def _post_in_run(opts: TuneOptions, suite: Any, store: Any, study: Any, result: TuneResult,
+                 names: list[str], directions: list[str], device: str) -> TuneResult:
+    """After `--workers`: the front, the training stage and the report, in a run of kind
+    "train" of the study (the workers' runs hold the measurements)."""
+    from harness.measure.provenance import collect
+
+    run_id = store.begin_run("train", suite.name, config={"suite": suite.path,
+                                                          "after": "workers"},
+                             provenance=collect(device, suite.threads, suite.seed),
+                             study=result.study)
+    status = "failed"
+    try:
+        out = _post(opts, suite, store, study, replace(result, run_id=run_id), names,
+                    directions, device)
+        status = "finished"
+        return out
+    except KeyboardInterrupt:
+        status = "interrupted"
+        raise
+    finally:
+        store.end_run(run_id, status)
 
 
 def _post(opts: TuneOptions, suite: Any, store: Any, study: Any, result: TuneResult,

@@ -10,7 +10,7 @@ import pytest
 from harness.core.measurement import Measurement
 from harness.core.point import Point, PruneSpec
 from harness.measure.context import CODE_FIELD, code_digest, context_key
-from harness.measure.reuse import NOISE_SLACK, reuse_refusal
+from harness.measure.reuse import reuse_refusal
 from harness.measure.stats import summarize
 from harness.measure.timer import Policy
 
@@ -69,8 +69,9 @@ def test_clean_quiet_measurements_are_reused_and_the_rest_measured_again():
     old = replace(_ok(), counters={})  # stored before contention was checked
     assert "before contention" in reuse_refusal(old, pol)
     assert "disturbed" in reuse_refusal(_ok(**{"timer.disturbed_rounds": 3}), pol)
-    noisy = [1.0, 2.0, 0.5, 3.0, 1.5, 0.7, 2.5]
-    assert "noise" in reuse_refusal(_ok(noisy), pol)
-    loose = replace(pol, target_rel_noise=10.0)  # today's rules decide, not yesterday's
-    assert reuse_refusal(_ok(noisy), loose) is None
-    assert NOISE_SLACK >= 1.0
+    assert "throttled" in reuse_refusal(replace(_ok(), throttled=True), pol)
+    noisy = [1.0, 2.0, 0.5, 3.0, 1.5, 0.7, 2.5]  # noise alone is no reason: it is shown, not hid
+    assert reuse_refusal(_ok(noisy), pol) is None
+    strict = replace(pol, contention=replace(pol.contention, max_disturbed_share=0.1))
+    assert reuse_refusal(_ok(**{"timer.disturbed_rounds": 1}), pol) is None
+    assert "disturbed" in reuse_refusal(_ok(**{"timer.disturbed_rounds": 1}), strict)
