@@ -5,14 +5,17 @@ CUDA, multi-threaded MKL before single-threaded SciPy on CPU). Registered backen
 row are tried after it, by name, so a newly registered backend is still found.
 
 CPU rule for the bundled formats: the Numba kernels (`numba`) first for row_group, csr and bsr in
-float32/float64 (they refuse 16-bit, so MKL / SciPy take those). Measured on the 2-thread CPU
-machine, W 4096×4096 · X 4096×50 fp32 at 90 %, interleaved: the Numba CSR kernel ran 2–2.5× faster
-than MKL CSR (torch) and the row-group kernel (g = 32) 3–3.5× faster; benchmarks/cpu_kernels.py
+float32/float64 (they refuse 16-bit, so MKL / SciPy take those), except csr with 2 ≤ N < 16, where
+MKL CSR comes first (`DEMOTE`). Measured on the shared 2-core CPU machine, W 4096² at 90 %, g = 32,
+one thread, interleaved, CPU time per call: Numba CSR over MKL CSR 1.1× at N = 1, 0.67× at N = 8,
+1.6× at N = 50, 1.4× at N = 256; the row-group kernel 1.8×, 0.97×, 1.9×, 1.4×. With 2 threads at
+N = 50, 1.8–3.0× (row group) and 2.4–2.9× (CSR) on a loaded machine. benchmarks/cpu_kernels.py
 measures the whole grid. Tuners that search `backend` still compare every backend by measurement.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -41,11 +44,19 @@ PREFERENCES: dict[tuple[str, str], tuple[str, ...]] = {
 }
 
 
+# backend → when it moves behind the rest of its preference row (measured losses, see above)
+DEMOTE: dict[str, Callable[[Point], bool]] = {
+    "numba": lambda p: p.format == "csr" and 2 <= p.n < 16,
+}
+
+
 def candidates(point: Point) -> list[str]:
     """Registered backends in preference order for the point's format and device type."""
     registered = base.all_backends().names()  # looked up at call time (tests swap it)
     preferred = PREFERENCES.get((point.format, device_type(point.device)), ())
     first = [name for name in preferred if name in registered]
+    demoted = [name for name in first if name in DEMOTE and DEMOTE[name](point)]
+    first = [name for name in first if name not in demoted] + demoted
     return first + [name for name in registered if name not in first]
 
 

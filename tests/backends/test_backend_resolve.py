@@ -13,7 +13,7 @@ from harness.core.registry import UnknownName
 
 
 def auto(fmt: str, dtype: str = "float32", device: str = "cpu", **prune) -> Point:
-    return Point(32, 64, 4, dtype=dtype, device=device, format=fmt, backend="auto",
+    return Point(32, 64, 50, dtype=dtype, device=device, format=fmt, backend="auto",
                  prune=PruneSpec(**prune))
 
 
@@ -58,6 +58,16 @@ def test_backends_for_lists_every_supporter_in_preference_order() -> None:
     # MKL BSR needs square blocks: after Numba, SciPy is next.
     assert resolve.backends_for(auto("bsr", pattern="block", block=(2, 4)))[:2] == \
         ["numba", "scipy"]
+
+
+def test_numba_csr_steps_behind_mkl_for_small_n() -> None:
+    """MKL CSR won at N = 8 in the measurements resolve.py quotes; Numba still runs the point."""
+    few = Point(32, 64, 8, format="csr", backend="auto", prune=PruneSpec())
+    assert resolve.backends_for(few)[:3] == ["torch_sparse", "scipy", "numba"]
+    assert resolve.resolve_backend(replace(few, n=1)) == "numba"
+    assert resolve.resolve_backend(replace(few, n=16)) == "numba"
+    assert resolve.resolve_backend(replace(few, format="row_group",
+                                           prune=PruneSpec("row_group", 0.5, 4))) == "numba"
 
 
 def test_preference_table_names_are_registered_or_optional() -> None:
