@@ -6,7 +6,8 @@ arithmetic on CPU; converting to fp32 per call would be the dense bf16 path's co
 
 `prepare` does all the work that must stay out of timed calls: it compiles the kernel (or loads
 it from Numba's disk cache, harness.kernels.cpu.cache), tunes the meta-parameters through the
-shared autotune cache (harness.kernels.cpu.tune; skipped with `tune=False`), and binds the
+shared autotune cache (harness.kernels.cpu.tune; skipped with `tune=False` and for products
+under TUNE_MIN_WORK multiply-adds), and binds the
 arrays. The timed callable carries `counters` for the Measurement: numba.compile_s (seconds the
 first compile or cache load took in this process), numba.cache_hit, numba.config, numba.threads,
 numba.tuned_from_cache.
@@ -24,6 +25,11 @@ if TYPE_CHECKING:
     import torch
 
     from harness.formats.base import Operand
+
+
+# Below this many multiply-adds a call takes microseconds: call overhead, not the meta-parameters,
+# decides its time, so the default config is used and nothing is timed or cached.
+TUNE_MIN_WORK = 1 << 20
 
 
 def _snapshot(t: torch.Tensor) -> torch.Tensor:
@@ -61,7 +67,8 @@ class NumbaCPU(LibraryBackend):
 
         threads = max(1, min(torch.get_num_threads(), max_threads()))
         cfg, cached = None, None
-        if self.tune and operand.arrays["values"].numel() > 0 and x.numel() > 0:
+        work = operand.arrays["values"].numel() * x.shape[1]  # multiply-adds of one call
+        if self.tune and work >= TUNE_MIN_WORK:
             from harness.kernels.cpu.tune import autotune
 
             cfg, cached = autotune(operand, x, threads=threads, time_fn=self.time_fn)

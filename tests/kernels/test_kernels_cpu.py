@@ -247,3 +247,30 @@ def test_bench_measures_the_numba_backend_with_its_compile_time(monkeypatch):
     assert c["numba.compile_s"] > 0 and isinstance(c["numba.cache_hit"], bool)
     assert c["numba.threads"] == 1 and c["numba.config"].startswith("rows=")
     assert m.peak_fraction == pytest.approx(c["roofline.bound_s"] / m.stats.median)
+
+
+def test_backend_tunes_large_products_through_the_cache_and_skips_tiny_ones(tmp_path,
+                                                                             monkeypatch):
+    from harness.backends import numba_cpu
+
+    monkeypatch.setenv("HARNESS_CACHE_DIR", str(tmp_path))
+    timed = []
+
+    def fake_time(fn):
+        timed.append(fn.args[-2:])
+        return 1.0 if fn.args[-2:] == (4, 8) else 2.0
+
+    backend = numba_cpu.NumbaCPU(time_fn=fake_time)
+    w = weight(64, 64, "row_group", (1, 16), 0.5, 1, torch.float32)
+    x = torch.randn(64, 4)
+    op = encode(w, "row_group", (1, 16))
+    tiny = backend.prepare(op, x)
+    assert not timed and "numba.tuned_from_cache" not in tiny.run.counters
+    monkeypatch.setattr(numba_cpu, "TUNE_MIN_WORK", 1)
+    first = backend.prepare(op, x)
+    assert len(timed) == 4 and first.run.counters["numba.config"] == "rows=4,unroll=8"
+    assert first.run.counters["numba.tuned_from_cache"] is False
+    again = backend.prepare(op, x)
+    assert len(timed) == 4 and again.run.counters["numba.tuned_from_cache"] is True
+    assert list(tmp_path.glob("cpu-*.json"))
+    assert rel_error(again.to_torch(again.run()), reference(w, x)) <= TOL[torch.float32]
