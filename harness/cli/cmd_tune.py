@@ -56,7 +56,9 @@ def run(args: argparse.Namespace) -> int:
     from harness.tune.run import TuneOptions, tune
 
     device = None if args.device in (None, "auto") else args.device
-    result = tune(TuneOptions(
+    import time
+
+    result = tune(TuneOptions(started=time.monotonic(),
         suite=args.suite, tuner=args.tuner, trials=args.trials, timeout_s=args.timeout_s,
         storage=args.storage, study=args.study, workers=args.workers, device=device,
         fresh=args.fresh, reuse_any_code=args.reuse_any_code, report_dir=args.report_dir, post=not args.no_post, quiet=args.quiet,

@@ -134,6 +134,11 @@ train = obj({
     "optimizer": enum("optimizer", N.OPTIMIZERS),
     "candidates": capped(posint, limits.MAX_CANDIDATES),
     "budget_s": study_time,
+    "max_accuracy_drop": {"type": ["number", "null"], "minimum": 0, "maximum": 1,
+                          "x-expected": "a fraction of accuracy between 0 and 1 (0.01 = one "
+                                        "point), or null"},
+    "min_accuracy": {"type": ["number", "null"], "minimum": 0, "maximum": 1,
+                     "x-expected": "an accuracy between 0 and 1, or null"},
     "options": {"type": "object", "additionalProperties": scalar,
                 "x-expected": "a mapping of option: scalar"},
 })

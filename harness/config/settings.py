@@ -40,6 +40,10 @@ class TrainSpec:
     optimizer: str = "sgd"
     candidates: int = 6  # at most this many kernel-stage candidates are trained
     budget_s: float | None = None
+    # the accuracy budget of the answer (harness.answers): the largest drop of test
+    # accuracy against the dense model (a fraction: 0.01 = one point) and/or an absolute floor
+    max_accuracy_drop: float | None = 0.01
+    min_accuracy: float | None = None
     options: Mapping[str, Any] = field(default_factory=FrozenMap)  # schedule-specific scalars
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from harness.answers import DECISION, stored_decision
 from harness.core.measurement import Measurement
 
 if TYPE_CHECKING:
@@ -42,6 +43,8 @@ class ReportData:
     scope: str = ""  # what was selected, e.g. "study fc"
     generated_at: str = ""  # ISO time, set by the caller so rendering stays pure
     history: tuple[HistoryPoint, ...] = ()  # regression runs' results, in run order
+    # the stored answer of the latest training stage (harness.answers), drawn as it is
+    decision: Mapping[str, Any] | None = None
 
     @property
     def empty(self) -> bool:
@@ -91,7 +94,8 @@ def from_store(
     return ReportData(
         title=title or _default_title(study, run_id, suite),
         measurements=tuple(measurements),
-        train=tuple(dict(t) for t in train),
+        train=tuple(dict(t) for t in train if t.get("kind") != DECISION),
+        decision=stored_decision(train),
         runs=tuple(runs),
         source=getattr(store, "url_redacted", ""),
         scope=scope,

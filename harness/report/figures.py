@@ -868,12 +868,31 @@ def _stringify(v: Any) -> str:
     return str(v)
 
 
+def _answer_table(decision: Any) -> str:
+    """The stored answer (harness.answers): each trained configuration with its accuracy, drop
+    and whether it is within the accuracy budget; the recommendation is the first 'yes'."""
+    rows = []
+    rec = (decision.get("recommended") or {}).get("label")
+    for r in decision.get("rows", []):
+        acc = "not trained" if r["accuracy"] is None else f"{r['accuracy']:.4f}"
+        drop = "–" if r["drop"] is None else f"{-r['drop'] * 100:+.2f} pt"
+        within = {True: "yes", False: "no", None: "–"}[r["within"]]
+        speed = "–" if r["speedup"] is None else f"{r['speedup']:.2f}×"
+        rows.append((r["label"] + (" (recommended)" if r["label"] == rec else ""), speed, acc,
+                     drop, within))
+    dense = decision.get("dense_accuracy")
+    head = (f"<h3>Within the accuracy budget ({esc(decision.get('budget_text', ''))}; dense "
+            f"accuracy {'n/a' if dense is None else f'{dense:.4f}'})</h3>")
+    return head + table(["configuration", "kernel speedup", "accuracy", "vs dense",
+                         "within budget"], rows, cls="answer")
+
+
 @figure("best", 70)
 def best(data: ReportData, top: int = 20) -> Section | None:
     if not data.measurements:
         return None
     good = sorted((m for m in data.timed if m.verified), key=lambda m: -(m.speedup or 0.0))
-    parts = []
+    parts = [_answer_table(data.decision)] if data.decision else []
     if good:
         rows = []
         for i, m in enumerate(good[:top], 1):
@@ -935,6 +954,9 @@ def best(data: ReportData, top: int = 20) -> Section | None:
         "best",
         "Best configurations",
         "".join(parts),
-        f"Top {top} verified configurations by speedup. Invalid (wrong output), unsupported and "
-        "failed configurations never get a speedup and are listed with their reasons.",
+        "First the answer: every trained configuration with its accuracy against the dense model "
+        "and the accuracy budget; the recommendation is the fastest within it. Then the top "
+        f"{top} verified kernels by speedup, whose accuracy the table above gives where they were "
+        "trained. Invalid (wrong output), unsupported, failed and contended configurations never "
+        "get a speedup and are listed with their reasons.",
     )

@@ -95,11 +95,21 @@ def _kpis(data: ReportData) -> str:
     best = max(timed, key=lambda m: m.speedup or 0.0) if timed else None
     items = [("measurements", str(len(data.measurements))), ("verified & timed", str(len(timed)))]
     items += [(s, str(counts[s])) for s in ("invalid", "unsupported", "error") if counts[s]]
+    decision = data.decision
+    if decision is not None:  # the stored answer: fastest within the accuracy budget
+        rec = decision.get("recommended")
+        if rec is not None:
+            items.append(("recommended (within the accuracy budget)",
+                          f"{rec['speedup']:.2f}× · {rec['label']} · accuracy "
+                          f"{rec['accuracy']:.4f} ({-rec['drop'] * 100:+.2f} points)"))
+        else:
+            items.append(("recommended", f"none: {decision.get('why_none')}"))
     if best is not None:
         p = best.point
+        # never an unqualified recommendation: the fastest kernel's accuracy is not known here
         items.append(
             (
-                "best speedup",
+                "fastest kernel (accuracy not checked)",
                 f"{best.speedup:.2f}× · {p.format}/{p.backend} {geometry(p)[1]} "
                 f"at rate {p.prune.rate:.0%}",
             )

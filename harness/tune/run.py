@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ class TuneOptions:
     report_dir: str | None = None  # default reports/<suite name>
     post: bool = True  # front table, training stage, report (workers skip it)
     quiet: bool = False
+    started: float | None = None  # time.monotonic() when the command started (wall time shown)
     worker_index: int | None = None  # local worker i of --workers K: its own sampler seed
 
 
@@ -248,14 +250,26 @@ def _post(opts: TuneOptions, suite: Any, store: Any, study: Any, result: TuneRes
     front = front_rows(study, directions)
     print(format_table(front, names))
     train_records: list[dict] = []
-    if suite.train is not None and front and result.run_id is not None:
-        from harness.tune.train_stage import run_training
+    decision = None
+    if suite.train is not None and result.stopped:
+        _say(opts, "harness tune: stopped on request: no training stage (run again to train)")
+    elif suite.train is not None and front and result.run_id is not None:
+        from harness.tune.train_stage import decide_and_store, run_training
 
         train_records = run_training(suite, store, result.run_id, front, device=device,
                                      say=lambda s: _say(opts, s))
+        decision = decide_and_store(suite, store, result.run_id, front, train_records)
     report = _report(opts, suite, store, result.study)
     if report is not None:
         print(f"report: {report}")
+    from harness.answers import format_answer
+
+    wall = time.monotonic() - opts.started if opts.started else None
+    if decision is not None:  # the terminal ends with the answer, as stored
+        print(format_answer(decision, wall))
+    else:
+        print("accuracy not measured (no training stage): the front above is speed only"
+              + (f"\nwall time: {wall:.0f} s" if wall is not None else ""))
     return TuneResult(study=result.study, run_id=result.run_id, trials=result.trials,
                       front=front, train=train_records, report=report, stopped=result.stopped)
 

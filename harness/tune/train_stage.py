@@ -97,6 +97,30 @@ def run_training(suite: Any, store: Any, run_id: int, front: Sequence[Any], *, d
     return out
 
 
+def decide_and_store(suite: Any, store: Any, run_id: int, front: Sequence[Any],
+                     records: Sequence[dict]) -> dict:
+    """The answer (harness.answers.decide) over the trained records, with the front's
+    configurations that were not trained listed as such; stored with the run as one record."""
+    from harness.answers import Budget, decide, label
+
+    trained = {_rec_key(r) for r in records}
+    untrained = []
+    for row in front:
+        if not row.point:
+            continue
+        prune = Point.from_dict(row.point).prune
+        if prune.rate == 0.0:
+            continue
+        rec = flatten({"prune": {"pattern": prune.pattern, "rate": prune.rate,
+                                 "group_size": prune.group_size, "block": list(prune.block),
+                                 "nm": list(prune.nm), "aggregation": prune.aggregation}})
+        if _rec_key(rec) not in trained:
+            untrained.append((label(rec), row.values[0] if row.values else None))
+    decision = decide(records, Budget.of(suite.train), untrained)
+    store.add_train_result(run_id, decision)
+    return decision
+
+
 def flatten(rec: dict) -> dict:
     """The stage's record with the pruning configuration as flat keys (what reports read)."""
     out = dict(rec)

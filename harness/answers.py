@@ -1,0 +1,153 @@
+"""The answer a user acts on: the fastest configuration whose trained accuracy is within budget.
+
+Pure functions of the training stage's records (each trained configuration with the speedup of
+its fastest measured kernel joined): `decide` ranks them by speedup, marks each within budget or
+not, and recommends the fastest within budget — never a configuration whose accuracy was not
+measured, and never one that destroys accuracy. The decision is stored with the run (a training
+record of kind "decision"); the terminal and the report draw that stored record, they do not
+decide again.
+
+The budget (suite `train:`): `max_accuracy_drop`, the largest drop of test accuracy against the
+dense model, as a fraction (0.01 = one point; the seed hartenstein-weight-pruning-gpus.md reports
+95.30 % at 90 %, g = 8 against a dense 96 %+ net), and/or `min_accuracy`, an absolute floor.
+Both given: both must hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+DECISION = "decision"  # the `kind` of the stored decision record
+
+
+@dataclass(frozen=True)
+class Budget:
+    max_drop: float | None = 0.01
+    min_accuracy: float | None = None
+
+    def allows(self, accuracy: float, dense: float | None) -> bool:
+        if self.min_accuracy is not None and accuracy < self.min_accuracy:
+            return False
+        if self.max_drop is not None:
+            if dense is None:
+                return False  # a drop cannot be judged without the dense model
+            return dense - accuracy <= self.max_drop + 1e-12
+        return True
+
+    def describe(self) -> str:
+        parts = []
+        if self.max_drop is not None:
+            parts.append(f"at most {self.max_drop * 100:.3g} percentage point(s) below dense")
+        if self.min_accuracy is not None:
+            parts.append(f"accuracy at least {self.min_accuracy:.4g}")
+        return " and ".join(parts) or "any accuracy"
+
+    @staticmethod
+    def of(spec: Any) -> Budget:
+        return Budget(max_drop=getattr(spec, "max_accuracy_drop", 0.01),
+                      min_accuracy=getattr(spec, "min_accuracy", None))
+
+
+@dataclass(frozen=True)
+class Row:
+    """One configuration of the answer table."""
+
+    label: str
+    speedup: float | None
+    accuracy: float | None  # None: not trained (or training failed)
+    drop: float | None  # dense accuracy − accuracy
+    within: bool | None  # None: not trained
+    status: str = ""
+    measurement_id: int | None = None
+
+
+def label(rec: Mapping[str, Any]) -> str:
+    if rec.get("dense"):
+        return "dense"
+    geo = {"row_group": f"g={rec.get('group_size')}",
+           "block": "x".join(map(str, rec.get("block") or ())),
+           "nm": ":".join(map(str, rec.get("nm") or ()))}.get(str(rec.get("pattern")), "")
+    rate = rec.get("pruning_rate")
+    rate_s = f"{float(rate):.0%}" if rate is not None else "?"
+    return f"{rec.get('pattern')} {geo} at {rate_s}".replace("  ", " ")
+
+
+def decide(records: Sequence[Mapping[str, Any]], budget: Budget,
+           untrained: Sequence[tuple[str, float | None]] = ()) -> dict[str, Any]:
+    """The decision record: every trained configuration (fastest first), the configurations on
+    the front that were not trained (`untrained`: label and speedup), and the recommendation:
+    the fastest within budget whose kernel beats the dense product (speedup > 1)."""
+    dense = next((r for r in records if r.get("dense")), None)
+    dense_acc = _num(dense.get("accuracy")) if dense else None
+    rows: list[Row] = []
+    for rec in records:
+        if rec.get("dense") or rec.get("kind") == DECISION:
+            continue
+        acc = _num(rec.get("accuracy")) if rec.get("status") == "ok" else None
+        drop = dense_acc - acc if acc is not None and dense_acc is not None else None
+        rows.append(Row(label(rec), _num(rec.get("speedup")), acc, drop,
+                        None if acc is None else budget.allows(acc, dense_acc),
+                        str(rec.get("status") or ""), rec.get("measurement_id")))
+    trained = {r.label for r in rows}
+    rows += [Row(lab, sp, None, None, None, "not trained") for lab, sp in untrained
+             if lab not in trained]
+    rows.sort(key=lambda r: -(r.speedup or 0.0))
+    within = [r for r in rows if r.within and r.speedup is not None]
+    fit = [r for r in within if r.speedup > 1.0]  # pruning must pay: faster than dense
+    best = fit[0] if fit else None
+    why = None
+    if best is None and within:
+        why = ("no configuration within the accuracy budget is faster than the dense model: "
+               "keep it dense")
+    elif best is None:
+        why = ("no trained configuration with a measured kernel is within the accuracy budget "
+               f"({budget.describe()})" if rows else "nothing was trained")
+    return {"kind": DECISION, "dense": False, "status": "ok", "budget": asdict(budget),
+            "budget_text": budget.describe(), "dense_accuracy": dense_acc,
+            "rows": [asdict(r) for r in rows],
+            "recommended": asdict(best) if best is not None else None, "why_none": why}
+
+
+def stored_decision(train: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The latest stored decision among training records."""
+    found = [t for t in train if t.get("kind") == DECISION]
+    return found[-1] if found else None
+
+
+def format_answer(decision: Mapping[str, Any], wall_s: float | None = None) -> str:
+    """The terminal's closing table, recommendation and wall time (from the stored decision)."""
+    head = ["configuration", "speedup", "accuracy", "vs dense", "within budget"]
+    body = []
+    for r in decision.get("rows", []):
+        acc = "not trained" if r["accuracy"] is None else f"{r['accuracy']:.4f}"
+        drop = "-" if r["drop"] is None else f"{-r['drop'] * 100:+.2f} pt"
+        within = {True: "yes", False: "no", None: "-"}[r["within"]]
+        speed = "-" if r["speedup"] is None else f"{r['speedup']:.2f}x"
+        body.append([r["label"], speed, acc, drop, within])
+    widths = [max(len(str(x[i])) for x in [head, *body]) for i in range(len(head))]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+
+    out = [line(head), line(["-" * w for w in widths]), *map(line, body)]
+    dense = decision.get("dense_accuracy")
+    out.append(f"accuracy budget: {decision.get('budget_text')}; dense accuracy "
+               f"{'n/a' if dense is None else f'{dense:.4f}'}")
+    rec = decision.get("recommended")
+    if rec is not None:
+        out.append(f"recommended: {rec['label']} — {rec['speedup']:.2f}x, accuracy "
+                   f"{rec['accuracy']:.4f} ({-rec['drop'] * 100:+.2f} points against dense)")
+    else:
+        out.append(f"recommended: none — {decision.get('why_none')}")
+    if wall_s is not None:
+        out.append(f"wall time: {wall_s:.0f} s")
+    return "\n".join(out)
+
+
+def _num(v: Any) -> float | None:
+    try:
+        return None if v is None else float(v)
+    except (TypeError, ValueError):
+        return None
