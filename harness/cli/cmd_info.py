@@ -110,13 +110,13 @@ def cuda_info() -> dict[str, Any]:
         return {"devices": [], "reason": _one_line(exc)}
 
 
-def _registry(package: str, loader: str) -> tuple[Any, dict[str, Any] | None]:
-    """(registry, None), or (None, what to show instead) when its modules cannot be loaded:
+def _registry(package: str, loader: str) -> tuple[Any, dict[str, Any]]:
+    """(registry, {}), or (None, what to show instead) when its modules cannot be loaded:
     {} if the package is absent, {'_error': reason} if it is broken."""
     import importlib
 
     try:
-        return getattr(importlib.import_module(f"harness.{package}.base"), loader)(), None
+        return getattr(importlib.import_module(f"harness.{package}.base"), loader)(), {}
     except ModuleNotFoundError as exc:
         if exc.name and exc.name.startswith(f"harness.{package}"):
             return None, {}
