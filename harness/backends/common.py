@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from harness.backends.base import Backend, Prepared, device_type
 from harness.core.dtypes import canonical
 from harness.core.errors import UnsupportedError
+from harness.core.point import pair
 
 if TYPE_CHECKING:
     import torch
@@ -53,7 +54,7 @@ class Case:
         except KeyError:
             dtype = point.dtype  # the dtype check then names it as unsupported
         return cls(point.format, point.device, dtype, point.m, point.k, point.n,
-                   tuple(point.prune.block), tuple(point.prune.nm), point.prune.pattern)
+                   pair(point.prune.block), pair(point.prune.nm), point.prune.pattern)
 
     @classmethod
     def from_operand(cls, operand: Operand, x: torch.Tensor) -> Case:

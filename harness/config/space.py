@@ -31,7 +31,7 @@ from typing import Any
 
 from harness.config.constraints import Constraint, violation
 from harness.core import dtypes as core_dtypes
-from harness.core.point import Point, PruneSpec
+from harness.core.point import Point, PruneSpec, pair
 
 _DIGITS = 12  # rates are rounded to this many decimals so keys do not differ by float noise
 
@@ -190,8 +190,8 @@ def canonical_point(m: int, k: int, n: int, *, dtype: str, device: str, seed: in
         pattern=pattern,
         rate=rate,
         group_size=int(group_size) if "row_group" in (pattern, format) else 1,
-        block=tuple(block) if pattern == "block" or format in ("bsr", "blocked_ell") else (1, 1),
-        nm=tuple(nm) if pattern == "nm" or format == "semi_structured" else (2, 4),
+        block=pair(block) if pattern == "block" or format in ("bsr", "blocked_ell") else (1, 1),
+        nm=pair(nm) if pattern == "nm" or format == "semi_structured" else (2, 4),
         aggregation=aggregation,
         seed=seed,
     )

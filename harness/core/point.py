@@ -9,7 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
+
+
+def pair(values: Iterable[int]) -> tuple[int, int]:
+    """Two values (a list read from YAML/JSON, a tuple, a 2-D torch.Size) as a 2-tuple."""
+    first, second = values
+    return first, second
 
 
 @dataclass(frozen=True)
@@ -55,8 +62,8 @@ class Point:
     @classmethod
     def from_dict(cls, d: dict) -> Point:
         p = dict(d["prune"])
-        p["block"] = tuple(p["block"])
-        p["nm"] = tuple(p["nm"])
+        p["block"] = pair(p["block"])
+        p["nm"] = pair(p["nm"])
         rest = {k: v for k, v in d.items() if k != "prune"}
         return cls(prune=PruneSpec(**p), **rest)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from harness.core.point import pair
 from harness.formats._util import (
     block_reason,
     blocks_to_dense,
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 class _Blocked(Format):
     def supports(self, shape: tuple[int, int], *, block: tuple[int, int] = (1, 1),
                  group_size: int = 1, nm: tuple[int, int] = (2, 4)) -> str | None:
-        return block_reason(tuple(shape), tuple(block), self.name)
+        return block_reason(pair(shape), pair(block), self.name)
 
     def _blocks(self, dense: torch.Tensor, block: tuple[int, int]):
         shape = check_matrix(dense, self.name)

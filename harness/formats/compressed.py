@@ -48,9 +48,9 @@ class CSC(Format):
 
     def encode(self, dense: torch.Tensor, *, block: tuple[int, int] = (1, 1),
                group_size: int = 1, nm: tuple[int, int] = (2, 4)) -> Operand:
-        check_matrix(dense, self.name)
+        shape = check_matrix(dense, self.name)
         t = _CSR.encode(dense.t().contiguous()).arrays
-        return Operand(self.name, tuple(dense.shape), {
+        return Operand(self.name, shape, {
             "ccol_indices": t["crow_indices"], "row_indices": t["col_indices"],
             "values": t["values"]})
 

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from harness.core.errors import InputError, UnsupportedError
+from harness.core.point import pair
 from harness.core.registry import Registry
 from harness.pruning import aggregations  # noqa: F401  (registers the built-in aggregations)
 from harness.pruning.base import AGGREGATIONS, PATTERNS
@@ -89,7 +90,7 @@ def _inner(shape: Shape) -> int:
 
 GROUPINGS.register("unstructured", lambda s, p: _rows_view(s, (1, 1)))
 GROUPINGS.register("row_group", lambda s, p: _rows_view(s, (1, p.group_size)))
-GROUPINGS.register("block", lambda s, p: _rows_view(s, tuple(p.block)))
+GROUPINGS.register("block", lambda s, p: _rows_view(s, pair(p.block)))
 GROUPINGS.register("rows", lambda s, p: _rows_view(s, (1, max(_inner(s), 1))))
 GROUPINGS.register("filter", GROUPINGS.get("rows"))
 GROUPINGS.register("columns", lambda s, p: _rows_view(s, (max(s[0], 1), 1)))
@@ -167,7 +168,7 @@ def _grid_shape(v_shape: tuple[int, int], block: tuple[int, int]) -> tuple[int, 
 def tile_reduce(v: torch.Tensor, block: tuple[int, int], reduce: Callable, dtype) -> torch.Tensor:
     import torch
 
-    out = torch.empty(_grid_shape(tuple(v.shape), block), dtype=dtype, device=v.device)
+    out = torch.empty(_grid_shape(pair(v.shape), block), dtype=dtype, device=v.device)
     for gi, gj, groups in _tiles(v, block):
         out[gi:gi + groups.shape[0], gj:gj + groups.shape[1]] = reduce(groups)
     return out
@@ -187,8 +188,9 @@ def _aggregate(spec: PruneSpec) -> Callable[[torch.Tensor], torch.Tensor]:
 
     agg = AGGREGATIONS.get(spec.aggregation)
     if getattr(agg, "needs_generator", False):
+        seeded: Callable[..., torch.Tensor] = agg  # it takes generator= (see aggregations.py)
         gen = torch.Generator().manual_seed(spec.seed)
-        return lambda x: agg(x, generator=gen)
+        return lambda x: seeded(x, generator=gen)
     return agg
 
 

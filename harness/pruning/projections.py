@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Literal
 
 from harness.core.errors import InputError
-from harness.core.point import PruneSpec
+from harness.core.point import PruneSpec, pair
 from harness.pruning.patterns import (
     expand_groups,
     grouping,
@@ -37,7 +37,7 @@ def _spec(structure: str, group_size: int, block: tuple[int, int]) -> PruneSpec:
     if structure not in STRUCTURES:
         raise InputError(path="structure", value=structure,
                          expected=f"one of {', '.join(sorted(STRUCTURES))}")
-    return PruneSpec(pattern=STRUCTURES[structure], group_size=group_size, block=tuple(block),
+    return PruneSpec(pattern=STRUCTURES[structure], group_size=group_size, block=pair(block),
                      aggregation="l2")
 
 
