@@ -189,7 +189,7 @@ def _value(doc: Document, path: str, param: str, v: Any) -> Any:
                 or (kind == "cpu" and index):
             raise doc.error(path, f"unknown device {v!r}; valid: cpu, cuda, cuda:N")
         return v
-    valid = _NAMES[param]
-    if v not in valid:
-        raise doc.error(path, f"unknown {param} {v!r}; valid: {', '.join(valid)}")
+    allowed = _NAMES[param]
+    if v not in allowed:
+        raise doc.error(path, f"unknown {param} {v!r}; valid: {', '.join(allowed)}")
     return v

@@ -95,7 +95,8 @@ def describe(error: Any) -> tuple[list[str | int], str]:
         return path, f"expected a non-empty string, got {_got(inst)}"
     if v == "type":
         want = error.validator_value
-        words = [_TYPE_WORDS.get(w, w) for w in (want if isinstance(want, list) else [want])]
+        types: list[str] = want if isinstance(want, list) else [want]
+        words = [_TYPE_WORDS.get(w, w) for w in types]
         return path, f"expected {' or '.join(words)}, got {_got(inst)}"
     return path, error.message
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from harness.core.errors import InputError, UnsupportedError
+from harness.core.point import pair
 from harness.kernels.config import KernelConfig, interpreter_active, validate_config
 
 if TYPE_CHECKING:
@@ -124,11 +125,12 @@ def plan(kind: str, op: Operand, x: torch.Tensor, bias, relu: bool, clamp: float
 
     m, k, n = _check(kind, op, x, bias, out)
     interp = interpreter_active() if interpreter is None else interpreter
-    geo = {"group_size": int(op.meta["group_size"])} if kind == "row_group" else \
-        {"block": tuple(int(v) for v in op.meta["block"])}
-    cfg = config or default_config(kind, n, group_size=geo.get("group_size", 32),
+    # the kernel's geometry: a row_group kernel knows g, a bsr kernel the r×c block
+    group_size = int(op.meta["group_size"]) if kind == "row_group" else None
+    block = pair(int(v) for v in op.meta["block"]) if kind != "row_group" else None
+    cfg = config or default_config(kind, n, group_size=32 if group_size is None else group_size,
                                    dtype=str(x.dtype).removeprefix("torch."), interpreter=interp)
-    reason = validate_config(kind, cfg, interpreter=interp, **geo)
+    reason = validate_config(kind, cfg, interpreter=interp, group_size=group_size, block=block)
     if reason:
         raise UnsupportedError(reason)
     uses_dot = kind == "bsr" or cfg.strategy == "tile"
@@ -152,7 +154,7 @@ def plan(kind: str, op: Operand, x: torch.Tensor, bias, relu: bool, clamp: float
         return Launch(row_group_tile_kernel, (-(-m // cfg.block_m), -(-n // cfg.block_n)),
                       (a["row_ptr"], counts, a["group_cols"], a["values"].contiguous(), x,
                        bias_arg, out, m, n, k, counts.shape[0], *strides, clamp_max),
-                      dict(G=geo["group_size"], BLOCK_M=cfg.block_m, BLOCK_K=cfg.block_k,
+                      dict(G=group_size, BLOCK_M=cfg.block_m, BLOCK_K=cfg.block_k,
                            BLOCK_N=cfg.block_n, PRECISION=_precision(cfg, x), **meta), cfg, out)
     if kind == "row_group":
         from harness.kernels.row_group import row_group_kernel
@@ -160,11 +162,12 @@ def plan(kind: str, op: Operand, x: torch.Tensor, bias, relu: bool, clamp: float
         return Launch(row_group_kernel, (-(-m // cfg.rows), -(-n // cfg.block_n)),
                       (a["row_ptr"], a["group_cols"], a["values"].contiguous(), x, bias_arg,
                        out, m, n, k, *strides, clamp_max),
-                      dict(G=geo["group_size"], BLOCK_K=cfg.block_k, BLOCK_N=cfg.block_n,
+                      dict(G=group_size, BLOCK_K=cfg.block_k, BLOCK_N=cfg.block_n,
                            ROWS=cfg.rows, **meta), cfg, out)
     from harness.kernels.bsr import bsr_kernel
 
-    r, c = geo["block"]
+    assert block is not None  # kind is bsr: set above from op.meta["block"]
+    r, c = block
     return Launch(bsr_kernel, (a["crow_indices"].numel() - 1, -(-n // cfg.block_n)),
                   (a["crow_indices"], a["col_indices"], a["values"].contiguous(), x, bias_arg,
                    out, m, n, k, *strides, clamp_max),

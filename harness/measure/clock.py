@@ -136,13 +136,15 @@ class CudaSampler:
         self.flush_buf = (torch.empty(max(l2, 1) // 4 + 1, dtype=torch.int32, device=self.device)
                           if l2 and not hot else None)
         sleep = getattr(torch.cuda, "_sleep", None)  # private but long-standing; optional
-        device = self.device
+        self.block: Callable[[], None] | None = None
+        if sleep is not None:
+            dev = self.device
 
-        def block() -> None:
-            with torch.cuda.device(device):  # _sleep launches on the current device's stream
-                sleep(BLOCK_CYCLES)
+            def block() -> None:
+                with torch.cuda.device(dev):  # _sleep launches on the current device's stream
+                    sleep(BLOCK_CYCLES)
 
-        self.block = block if sleep is not None else None
+            self.block = block
 
     def flush(self) -> None:
         if self.flush_buf is not None:

@@ -20,6 +20,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from harness.core.measurement import Measurement
@@ -34,6 +35,7 @@ from harness.measure.timer import Policy, run_interleaved
 
 if TYPE_CHECKING:
     from harness.core.point import Point
+    from harness.counters.base import Counter
     from harness.store.api import Store
 
 
@@ -74,6 +76,12 @@ class _Variant:
     done: Measurement | None = None  # unsupported / invalid / error
     prepared: Any = None  # the backend's Prepared, for verifying again after timing
     reference: Any = None  # float64 product of the pruned weight
+
+    def timed_call(self) -> Callable[[], Any]:
+        """The timed call; only a variant without an early result (`done`) is timed."""
+        if self.run is None:
+            raise RuntimeError(f"variant {self.point.key()} has no callable to time")
+        return self.run
 
 
 def _one_line(exc: BaseException) -> str:
@@ -254,7 +262,7 @@ class Bench:
             if fresh:  # (re)prepared: a new callable, so it warms up again
                 self._warm.discard(p.key())
             v = base if p.key() == first.baseline().key() else \
-                self._variants.fetch(p.key(), lambda p=p: self._prepare(p))
+                self._variants.fetch(p.key(), partial(self._prepare, p))
             variants.append(v)
             if not fresh and v is not base:
                 v = replace(v, setup_s=0.0)  # cached: no setup spent in this call
@@ -270,7 +278,7 @@ class Bench:
         pkey = problems.problem_key(first)
         try:
             counters = self._start_counters()
-            res = run_interleaved({k: v.run for k, v in runnable.items()}, self.policy,
+            res = run_interleaved({k: v.timed_call() for k, v in runnable.items()}, self.policy,
                                   self._sampler_(), self.clock, self.progress,
                                   warmed=self._warm & set(runnable), probe=self.probe,
                                   blocks={k: b for k, b in self._blocks.items()
@@ -278,7 +286,7 @@ class Bench:
             observed = self._stop_counters(counters)
             self._warm.update(runnable)
             self._blocks.update(res.blocks)
-            wrong = {k: why for k, v in runnable.items() if (why := self._verify_again(v))}
+            wrong = {k: bad for k, v in runnable.items() if (bad := self._verify_again(v))}
         except Exception as exc:
             why = _one_line(exc)
             return self._emit([v.done or Measurement(v.point, "error", reason=why)
@@ -394,11 +402,11 @@ class Bench:
 
     # -- counters and peak --------------------------------------------------------------------
 
-    def _start_counters(self) -> list[Any]:
+    def _start_counters(self) -> list[tuple[Counter, str | None]]:
         from harness.counters.base import all_counters
 
         registry = all_counters()
-        started = []
+        started: list[tuple[Counter, str | None]] = []
         for name in self.counter_names:
             counter = registry.get(name)()
             reason = counter.available(self.device)
@@ -410,7 +418,7 @@ class Bench:
         return started
 
     @staticmethod
-    def _stop_counters(started: list[Any]) -> dict[str, Any]:
+    def _stop_counters(started: list[tuple[Counter, str | None]]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for counter, reason in started:
             if reason is not None:
@@ -423,7 +431,7 @@ class Bench:
         return out
 
     @staticmethod
-    def _energy(started: list[Any], v: _Variant) -> dict[str, Any]:
+    def _energy(started: list[tuple[Counter, str | None]], v: _Variant) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for counter, reason in started:
             energy = getattr(counter, "energy", None)

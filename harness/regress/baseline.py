@@ -97,10 +97,10 @@ def resolve(spec: str, *, store: Any, suite: str, provenance: Mapping[str, Any],
         recent = sorted(same, key=lambda r: r.id, reverse=True)[:RECENT]
         return lambda: _slowest_of(store, recent)
     if spec.isdigit():
-        runs = {r.id: r for r in store.runs()}
-        run = runs.get(int(spec))
+        by_id = {r.id: r for r in store.runs()}
+        run = by_id.get(int(spec))
         if run is None:
-            known = ", ".join(str(i) for i in sorted(runs)[-10:]) or "none"
+            known = ", ".join(str(i) for i in sorted(by_id)[-10:]) or "none"
             raise InputError(f"--baseline: no run {spec} in the store (latest ids: {known})")
         if not force and machine(run.provenance) != machine(provenance):
             raise InputError(

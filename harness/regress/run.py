@@ -135,8 +135,8 @@ def _confirm(rows: list[Row], measured: list[Any], opts: RegressOptions, thresho
     """
     by_key = {r.key: i for i, r in enumerate(rows)}
     for _ in range(max(0, opts.confirm)):
-        flagged = [m.point for m in measured if rows[by_key[m.point.key()]].verdict is not None
-                   and rows[by_key[m.point.key()]].verdict.regressed]
+        flagged = [m.point for m in measured
+                   if (v := rows[by_key[m.point.key()]].verdict) is not None and v.regressed]
         if not flagged:
             break
         again = REMEASURE(str(suite.path), device, flagged)
@@ -238,12 +238,17 @@ def table(result: RegressResult) -> str:
         v = r.verdict
         p = f"p={v.p_value:.2g}" if v.p_value is not None else "p=n/a"
         again = f", confirmed {r.confirmed}x" if r.confirmed else ""
-        lines.append(f"  {v.kind:11} {r.label}: {r.baseline_median * 1e3:.4g} ms -> "
-                     f"{r.current_median * 1e3:.4g} ms ({v.ratio:.3f}x, {p}{again})")
+        lines.append(f"  {v.kind:11} {r.label}: {_ms(r.baseline_median)} -> "
+                     f"{_ms(r.current_median)} ({v.ratio:.3f}x, {p}{again})")
     n = len(result.regressions)
     lines.append(f"{n} regression(s)" + (": " + "; ".join(r.label for r in result.regressions)
                                          if n else ""))
     return "\n".join(lines)
+
+
+def _ms(seconds: float | None) -> str:
+    """A median in ms (a row with a verdict has both medians; n/a guards the type)."""
+    return f"{seconds * 1e3:.4g} ms" if seconds is not None else "n/a"
 
 
 def write_json(result: RegressResult, path: str) -> None:
@@ -265,7 +270,7 @@ def write_junit(result: RegressResult, path: str) -> None:
     regressed = {r.key for r in result.regressions}
     for r in result.rows:
         body = ""
-        if r.key in regressed:
+        if r.key in regressed and r.verdict is not None:  # a regression always has a verdict
             msg = f"{r.verdict.ratio:.3f}x slower (p={r.verdict.p_value:.2g})"
             body = f"<failure message={quoteattr(msg)}>{escape(r.label)}</failure>"
         cases.append(f'  <testcase classname="harness.regress" name={quoteattr(r.label)}>'

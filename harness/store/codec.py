@@ -91,9 +91,9 @@ def train_columns(record: Mapping[str, Any]) -> dict[str, Any]:
     Point's layout); a field that is absent or of the wrong type is NULL.
     """
     point = record.get("point")
-    scopes = [record, record.get("prune"), point.get("prune") if isinstance(point, Mapping)
-              else None]
-    scopes = [s for s in scopes if isinstance(s, Mapping)]
+    candidates = [record, record.get("prune"),
+                  point.get("prune") if isinstance(point, Mapping) else None]
+    scopes = [s for s in candidates if isinstance(s, Mapping)]
 
     def find(*names: str) -> Any:
         return next((s[n] for s in scopes for n in names if n in s), None)
