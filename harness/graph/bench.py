@@ -13,6 +13,7 @@ import contextlib
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from harness.core.errors import UnsupportedError
@@ -78,7 +79,8 @@ def threads_set(threads: int | None) -> Iterator[None]:
         import numba
 
         nb_before = numba.get_num_threads()
-        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+        # numba.config sets its names at runtime, so its type stubs do not declare them
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
     except ImportError:
         pass
     try:
@@ -124,12 +126,12 @@ def run_variant(variant: Variant, net: Network, y0: sp.csr_matrix, truth: np.nda
     """Verify `variant` against `truth` (reference categories) and time `repeats` runs."""
     import numpy as np
 
-    base = dict(variant=variant.name, device=variant.device, neurons=net.neurons,
-                layers=net.depth, inputs=int(y0.shape[0]), batch=batch, threads=threads,
-                connections=net.connections)
+    result = partial(Result, variant=variant.name, device=variant.device, neurons=net.neurons,
+                     layers=net.depth, inputs=int(y0.shape[0]), batch=batch, threads=threads,
+                     connections=net.connections)
     reason = variant.available(net.neurons)
     if reason:
-        return Result(status="unsupported", reason=reason, **base)
+        return result(status="unsupported", reason=reason)
     batches = _batches(y0, batch)
     samples: list[float] = []
     try:
@@ -137,8 +139,8 @@ def run_variant(variant: Variant, net: Network, y0: sp.csr_matrix, truth: np.nda
             prepared = variant.prepare(net)
             got = infer(prepared, batches)  # warm-up (JIT, handles) and first check
             if not np.array_equal(got, truth):
-                return Result(status="invalid", reason=_difference(got, truth),
-                              categories=len(got), **base)
+                return result(status="invalid", reason=_difference(got, truth),
+                              categories=len(got))
             spent = 0.0
             for _ in range(max(1, repeats)):
                 t0 = time.perf_counter()
@@ -147,18 +149,18 @@ def run_variant(variant: Variant, net: Network, y0: sp.csr_matrix, truth: np.nda
                     _synchronize()
                 dt = time.perf_counter() - t0
                 if not np.array_equal(got, truth):
-                    return Result(status="invalid", reason=_difference(got, truth),
-                                  categories=len(got), **base)
+                    return result(status="invalid", reason=_difference(got, truth),
+                                  categories=len(got))
                 samples.append(dt)
                 spent += dt
                 if max_time_s is not None and spent >= max_time_s:
                     break
     except UnsupportedError as exc:
-        return Result(status="unsupported", reason=str(exc), **base)
+        return result(status="unsupported", reason=str(exc))
     except (RuntimeError, ValueError, MemoryError, TypeError) as exc:
         msg = " ".join(str(exc).split())[:300]
-        return Result(status="error", reason=f"{type(exc).__name__}: {msg}", **base)
-    return Result(status="ok", samples_s=tuple(samples), categories=len(got), **base)
+        return result(status="error", reason=f"{type(exc).__name__}: {msg}")
+    return result(status="ok", samples_s=tuple(samples), categories=len(got))
 
 
 def _synchronize() -> None:

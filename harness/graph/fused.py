@@ -173,6 +173,15 @@ class NumbaFusedEngine:
                                 new_vals)
         return (new_ptr, new_cols, new_vals), keep
 
+    def take_rows(self, y: tuple[Any, ...], rows: np.ndarray) -> tuple[Any, ...]:
+        """y restricted to `rows`, which include every nonempty row (as ScipyEngine's)."""
+        import numpy as np
+
+        indptr, indices, data = y
+        if len(rows) == indptr.size - 1:
+            return y
+        return indptr[np.concatenate(([0], rows + 1))], indices, data
+
     def arange(self, n: int) -> np.ndarray:
         import numpy as np
 

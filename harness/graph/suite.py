@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 from harness.config.yamlload import Document, load, loads
 from harness.graph.inputs import INPUTS
@@ -73,6 +73,13 @@ class _Reader:
         if value not in options:
             raise self.doc.error(path, expected=f"one of {', '.join(options)}", value=value)
         return value
+
+    @overload
+    def integer(self, mapping: dict[str, Any], key: str, path: str, default: int | None, *,
+                minimum: int = 1, nullable: Literal[False]) -> int: ...
+    @overload
+    def integer(self, mapping: dict[str, Any], key: str, path: str, default: int | None, *,
+                minimum: int = 1, nullable: bool = True) -> int | None: ...
 
     def integer(self, mapping: dict[str, Any], key: str, path: str, default: int | None, *,
                 minimum: int = 1, nullable: bool = True) -> int | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from harness.core.registry import Registry
@@ -108,6 +109,7 @@ class Prepared:
         for w in self.weights:
             if drops:
                 y, rows = e.layer(y, w, self.bias)
+                assert alive is not None  # set above for every engine that drops rows
                 alive = alive[rows]
                 continue
             y = e.layer(y, w, self.bias)
@@ -129,12 +131,12 @@ def _add(v: Variant) -> None:
 for _dev, _prefix, _req in (("cpu", "torch_sparse", _no_requirement), ("cuda", "torch_sparse_cuda", _cuda)):
     _lib = "MKL" if _dev == "cpu" else "cuSPARSE"
     _add(Variant(_prefix, _dev, f"torch.sparse CSR×CSR ({_lib}), fresh allocations",
-                 lambda d=_dev: engines.TorchEngine(d), requires=_req))
+                 partial(engines.TorchEngine, _dev), requires=_req))
     _add(Variant(f"{_prefix}-buffer", _dev, f"torch.sparse CSR×CSR ({_lib}), epilogue into "
-                 "persistent buffers", lambda d=_dev: engines.TorchEngine(d, buffer=True),
+                 "persistent buffers", partial(engines.TorchEngine, _dev, buffer=True),
                  requires=_req))
     _add(Variant(f"{_prefix}-filter", _dev, f"torch.sparse CSR×CSR ({_lib}), all-zero rows "
-                 "dropped", lambda d=_dev: engines.TorchEngine(d), filter_rows=True,
+                 "dropped", partial(engines.TorchEngine, _dev), filter_rows=True,
                  requires=_req))
 
 _add(Variant("scipy", "cpu", "SciPy CSR×CSR (sparsetools)", lambda: engines.ScipyEngine()))

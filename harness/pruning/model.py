@@ -34,7 +34,7 @@ class LayerRule:
     spec: PruneSpec | None
 
 
-def prunable_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
+def prunable_layers(model: nn.Module) -> list[tuple[str, nn.Linear | nn.Conv2d]]:
     """(name, module) of every nn.Linear and nn.Conv2d, in definition order."""
     from torch import nn
 
@@ -80,6 +80,16 @@ def _by_layer(model: nn.Module, masks: Mapping[str, torch.Tensor]) -> dict[str, 
     return {layer_name(model, k): m for k, m in masks.items()}
 
 
+def _weight(layer: nn.Module) -> torch.Tensor:
+    """`layer.weight` as a tensor (nn.Module's attributes are typed Tensor | Module)."""
+    import torch
+
+    weight = layer.weight
+    if not isinstance(weight, torch.Tensor):
+        raise TypeError(f"{type(layer).__name__}.weight is not a tensor")
+    return weight
+
+
 def _masked(weight: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     import torch
 
@@ -120,7 +130,7 @@ def apply_masks(model: nn.Module, masks: Mapping[str, torch.Tensor]) -> None:
 
     with torch.no_grad():
         for name, mask in _by_layer(model, masks).items():
-            weight = model.get_submodule(name).weight
+            weight = _weight(model.get_submodule(name))
             weight.copy_(_masked(weight, mask.to(weight.device)))
 
 
@@ -137,7 +147,7 @@ class MaskKeeper:
         self.model, self.masks = model, _by_layer(model, masks)
         self._handles = []
         for name, mask in self.masks.items():
-            weight = model.get_submodule(name).weight
+            weight = _weight(model.get_submodule(name))
             m = mask.to(weight.device)
             self._handles.append(weight.register_hook(lambda g, m=m: _masked(g, m)))
         if optimizer is not None:
@@ -169,7 +179,7 @@ KERNELS: Registry[KernelBuilder] = Registry("export kernel")
 
 def _torch_sparse(weight: torch.Tensor, group_size: int):
     def mm(mod: nn.Module, x: torch.Tensor) -> torch.Tensor:
-        return (mod.weight_csr @ x.t()).t()
+        return (mod.get_buffer("weight_csr") @ x.t()).t()
 
     with warnings.catch_warnings():  # "sparse CSR support is in beta": noise for users
         warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
@@ -181,13 +191,13 @@ def _triton(weight: torch.Tensor, group_size: int):
     from harness.formats.base import Operand, get_format
 
     op = get_format("row_group").encode(weight.detach(), group_size=group_size)
+    shape = op.shape  # (out_features, in_features)
 
     def mm(mod: nn.Module, x: torch.Tensor) -> torch.Tensor:
         from harness.kernels import row_group_mm  # bundled Triton kernel, only when asked
 
-        arrays = {k: getattr(mod, f"rg_{k}") for k in ("row_ptr", "group_cols", "values")}
-        op = Operand("row_group", (mod.out_features, mod.in_features), arrays,
-                     {"group_size": group_size})
+        arrays = {k: mod.get_buffer(f"rg_{k}") for k in ("row_ptr", "group_cols", "values")}
+        op = Operand("row_group", shape, arrays, {"group_size": group_size})
         return row_group_mm(op, x.t().contiguous()).t()
 
     return {f"rg_{k}": v for k, v in op.arrays.items()}, mm
@@ -246,7 +256,7 @@ def export_sparse(model: nn.Module, masks: Mapping[str, torch.Tensor] | None = N
              and (masks is None or n in masks)]
     for name in names:
         lin = out.get_submodule(name)
-        weight = lin.weight.detach()
+        weight = _weight(lin).detach()
         if masks is not None:
             weight = _masked(weight, masks[name].to(weight.device))
         new = cls(weight, lin.bias, kernel, group_size)

@@ -77,3 +77,21 @@ def test_fused_numba_parallel_and_serial_paths_agree_with_reference(case, monkey
     r = bench.run_variant(VARIANTS.get("numba_fused-filter"), net, y0, truth, repeats=1,
                           threads=2)
     assert r.status == "ok", r.reason
+
+
+def test_fused_engine_take_rows_matches_scipy_engine():
+    """take_rows (the Engine protocol) keeps the nonempty rows of the fused engine's CSR triple."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    from harness.graph import fused
+    y0 = sp.csr_matrix(np.array([[0, 1, 0], [0, 0, 0], [2, 0, 3], [0, 0, 0]], dtype=np.float32))
+    eng = fused.NumbaFusedEngine(threads=1)
+    y = eng.inputs(y0)
+    rows = eng.nonempty(y)
+    assert rows.tolist() == [0, 2]
+    indptr, indices, data = eng.take_rows(y, rows)
+    want = engines.ScipyEngine().take_rows(y0, rows)
+    assert indptr.tolist() == want.indptr.tolist() == [0, 1, 3]
+    assert indices.tolist() == want.indices.tolist() and data.tolist() == want.data.tolist()
+    assert eng.take_rows(y, eng.arange(4)) is y  # nothing to drop: unchanged
