@@ -137,7 +137,7 @@ def build_variants(w: Any, x: Any, pattern: str, geo: Any,
         torch.matmul(csr, x)  # probe: some dtype/device pairs are unsupported
         csr_bytes = _nbytes([csr.values(), csr.col_indices(), csr.crow_indices()]) + io
         out["cusparse_csr"] = (lambda: torch.matmul(csr, x), csr_bytes, "")
-    except Exception as e:  # noqa: BLE001 - reported as a reason, never a crash
+    except Exception as e:  # reported as a reason, never a crash
         out["cusparse_csr"] = (lambda: None, 0, f"{type(e).__name__}: {str(e).splitlines()[0]}")
     if pattern == "row_group":
         op = get_format("row_group").encode(w, group_size=geo)
@@ -245,7 +245,7 @@ def _measure(variants: dict, ref: Any, x: Any, timer: Timer, cache: Any, dtype_n
             y = spec()
             y = y.to_dense() if getattr(y, "is_sparse_csr", False) else y
             err = float((y.double() - ref).norm() / ref.norm().clamp_min(1e-30))
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             out[name] = {"status": "error", "reason": f"{type(e).__name__}: {e}"[:200]}
             continue
         if not err <= TOL[dtype_name]:
@@ -270,7 +270,7 @@ def _driver() -> str:
         from harness.kernels.autotune import driver_version
 
         return driver_version()
-    except Exception:  # noqa: BLE001
+    except Exception:
         return "unknown"
 
 

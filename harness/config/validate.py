@@ -71,14 +71,14 @@ def describe(error: Any) -> tuple[list[str | int], str]:
     if "propertyNames" in error.schema_path:
         # the instance is the offending key itself
         kind, valid = sch.get("x-kind", "key"), sch.get("enum", [])
-        return path + [str(inst)], f"unknown {kind} {inst!r}; valid: {names_list(valid)}"
+        return [*path, str(inst)], f"unknown {kind} {inst!r}; valid: {names_list(valid)}"
     if v == "additionalProperties" and sch.get("additionalProperties") is False:
         valid = list(sch.get("properties", {}))
         extra = sorted(k for k in inst if k not in valid)
-        return path + [extra[0]], f"unknown key {extra[0]!r}; valid: {names_list(valid)}"
+        return [*path, extra[0]], f"unknown key {extra[0]!r}; valid: {names_list(valid)}"
     if v == "required":
         missing = [k for k in error.validator_value if k not in inst]
-        return path + [missing[0]], f"missing required key {missing[0]!r}"
+        return [*path, missing[0]], f"missing required key {missing[0]!r}"
     if v == "enum":
         kind = sch.get("x-kind") or (path[-1] if path and isinstance(path[-1], str) else "value")
         return path, f"unknown {kind} {_got(inst)}; valid: {names_list(error.validator_value)}"

@@ -98,7 +98,7 @@ class RunningSamples:
     costs O(1) per round after O(log n) bisection per sample (and a C-level insert), instead of
     re-sorting every sample at every check."""
 
-    __slots__ = ("sorted", "total", "_mean", "_m2")
+    __slots__ = ("_m2", "_mean", "sorted", "total")
 
     def __init__(self) -> None:
         self.sorted: list[float] = []

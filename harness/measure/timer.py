@@ -70,7 +70,7 @@ class Policy:
     noise_metric: str = "median_ci"  # see harness.measure.stats.rel_noise
     per_round: int = 0  # samples per variant per round; 0 = ceil(min_samples / rounds)
     block_min_s: float = BLOCK_MIN_S  # 0: one call per sample
-    contention: ContentionRule = ContentionRule()
+    contention: ContentionRule = field(default_factory=ContentionRule)
 
     def __post_init__(self) -> None:
         if self.min_samples < 1 or self.rounds < 1 or self.warmup < 0 or self.per_round < 0:

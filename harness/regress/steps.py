@@ -14,6 +14,7 @@ A step is reported only if its relative size also exceeds `min_rel_change`.
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -63,7 +64,7 @@ def detect_steps(values: Sequence[float], *, min_rel_change: float = 0.10,
     penalty = penalty_rel * abs(level) * max(4, len(values) // 4)
     starts = segments(values, penalty=penalty, min_segment=min_segment)
     bounds = [*starts, len(values)]
-    levels = [statistics.median(values[a:b]) for a, b in zip(bounds, bounds[1:], strict=False)]
+    levels = [statistics.median(values[a:b]) for a, b in itertools.pairwise(bounds)]
     steps = []
     for i in range(1, len(starts)):
         before, after = levels[i - 1], levels[i]
