@@ -35,7 +35,7 @@ def test_prune(benchmark, weight, name):
     assert mask.shape == weight.shape
 
 
-@pytest.mark.parametrize("fmt,spec,kw", [
+@pytest.mark.parametrize(("fmt", "spec", "kw"), [
     ("csr", "row_group_g32", {}),
     ("row_group", "row_group_g32", {"group_size": 32}),
     ("bsr", "block_32x32", {"block": (32, 32)}),

@@ -126,7 +126,7 @@ def test_hypervolume_invariant_to_dominated_points_and_exact(case, data):
     # add points dominated by a front point: volume unchanged
     base = data.draw(st.sampled_from(front))
     worse = [v - 1 if d == "maximize" else v + 1 for v, d in zip(base, dirs, strict=True)]
-    assert hypervolume(rows + [worse], dirs, ref) == pytest.approx(hv)
+    assert hypervolume([*rows, worse], dirs, ref) == pytest.approx(hv)
     # exact check against inclusion–exclusion over the (deduplicated) front
     unique = [list(t) for t in dict.fromkeys(tuple(r) for r in front)]
     if len(unique) <= 10:

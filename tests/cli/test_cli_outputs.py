@@ -15,14 +15,14 @@ from harness.core import paths
 from harness.core.errors import InputError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tune"))
-from tune_helpers import TINY, write_suite  # noqa: E402
+from tune_helpers import TINY, write_suite
 
 
 def _listing(root: Path) -> set[str]:
     return {os.path.relpath(os.path.join(d, f), root) for d, _, fs in os.walk(root) for f in fs}
 
 
-@pytest.mark.parametrize("name, problem", [
+@pytest.mark.parametrize(("name", "problem"), [
     ("../../escaped", "path separator"),
     ("up..", "'..'"),
     ("/tmp/abs", "path separator"),
@@ -47,7 +47,7 @@ def test_unsafe_suite_names_are_refused_by_check_and_tune(tmp_path, monkeypatch,
     assert _listing(tmp_path) == before  # no database, no report, nothing elsewhere either
 
 
-@pytest.mark.parametrize("name, safe", [
+@pytest.mark.parametrize(("name", "safe"), [
     ("fc", "fc"), ("../../x", "x"), ("/etc/passwd", "etc_passwd"), ("..", "report"),
     ("a b/c", "a_b_c"), ("x\x00y", "x_y"), ("", "report"),
 ])

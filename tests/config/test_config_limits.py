@@ -30,7 +30,7 @@ def _check(tmp_path, text, capsys, name="s.yaml") -> str:
     return err
 
 
-@pytest.mark.parametrize("sampler, options, where, says", [
+@pytest.mark.parametrize(("sampler", "options", "where", "says"), [
     ("nsga2", "population_size: 1", "options.population_size", "an integer ≥ 2, got 1"),
     ("nsga2", "mutation_prob: 2", "options.mutation_prob", "in [0, 1] or null, got 2"),
     ("nsga2", "crossover_prob: -0.1", "options.crossover_prob", "in [0, 1], got -0.1"),
@@ -74,7 +74,7 @@ def test_the_option_rules_mirror_each_optuna_sampler_signature():
         assert set(RULES[name]) == params == set(SAMPLER_OPTIONS[name]), name
 
 
-@pytest.mark.parametrize("line, where, says", [
+@pytest.mark.parametrize(("line", "where", "says"), [
     ("seed: 4294967296", "seed", "an integer in [0, 4294967295]"),
     ("threads: 100000", "threads", "expected at most"),
     ("measure: {max_time_s: 1.0e300}", "measure.max_time_s", "≤ 3600"),
@@ -139,7 +139,7 @@ def test_a_fifo_is_refused_without_blocking(tmp_path, capsys):
     assert "expected a regular file (not a pipe" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("url, says", [
+@pytest.mark.parametrize(("url", "says"), [
     ("sqlite://", "is an in-memory database"),
     ("postgresql://u:pa@ss@h/db", "unencoded '@'"),
     ("mysql://h/db", "unsupported database"),

@@ -22,7 +22,7 @@ def test_estimate_counts_operands_outputs_and_the_float64_reference():
                                                                                   "float32")
 
 
-@pytest.mark.parametrize("shape, dtype", [
+@pytest.mark.parametrize(("shape", "dtype"), [
     ("[100000, 100000, 100000]", "float32"),
     ("[30000, 30000, 8]", "float32"),
     ("[[8, 8, 8], [30000, 30000, 8]]", "float16"),

@@ -34,7 +34,7 @@ def test_float_range_values_are_exact():
     assert FloatRange(0.1, 0.3, 0.1).values() == (0.1, 0.2, 0.3)
     assert FloatRange(0.5, 0.5, 0.1).values() == (0.5,)
     assert FloatRange(0.0, 0.95, 0.1).values()[-1] == 0.9  # high not on the grid: not exceeded
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="without step"):
         FloatRange(0.1, 0.9).values()
 
 
@@ -137,10 +137,10 @@ def test_params_and_point_round_trip():
     assert (p.shape, p.prune.rate, p.prune.block, p.prune.group_size) == ((32, 64, 8), 0.7,
                                                                            (8, 8), 4)
     assert p.prune.pattern == "row_group" and p.seed == 1
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="pruning_rate must be given"):
         s.space.point({"shape": "32x64x8"}, device="cpu")
     assert not s.space.enumerable()
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="no grid"):
         next(s.grid("cpu"))
 
 

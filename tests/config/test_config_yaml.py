@@ -64,7 +64,7 @@ def test_syntax_error_has_line():
 
 
 def test_unreadable_files(tmp_path):
-    with pytest.raises(InputError, match="nope.yaml: file not found"):
+    with pytest.raises(InputError, match=r"nope\.yaml: file not found"):
         load(tmp_path / "nope.yaml")
     with pytest.raises(InputError, match="is a directory"):
         load(tmp_path)
@@ -114,12 +114,15 @@ def test_random_documents_load_or_raise_input_error(doc):
     try:
         suite = loads_suite(text, "random.yaml")
     except InputError as exc:
-        assert "\n" not in str(exc)
-        assert str(exc).startswith("random.yaml")
+        error = str(exc)
+    else:
+        if suite.space.enumerable():
+            for _ in zip(range(50), suite.space.grid(device="cpu", dtypes=suite.dtypes),
+                         strict=False):
+                pass
         return
-    if suite.space.enumerable():
-        for _ in zip(range(50), suite.space.grid(device="cpu", dtypes=suite.dtypes), strict=False):
-            pass
+    assert "\n" not in error
+    assert error.startswith("random.yaml")
 
 
 @settings(max_examples=60, deadline=None)
@@ -128,7 +131,10 @@ def test_random_text_loads_or_raises_input_error(text):
     try:
         loads_suite(text, "t.yaml")
     except InputError as exc:
-        assert "\n" not in str(exc)
+        error = str(exc)
+    else:
+        return
+    assert "\n" not in error
 
 
 def test_tuner_profile_from_text_is_validated(tmp_path):

@@ -129,15 +129,15 @@ def test_unsupported_geometry_gives_reason():
     assert "K % 4" in ss.supports((8, 6))
     assert get_format("row_group").supports((8, 8), group_size=0)
     for name in ALL:
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="expected a 2-D"):
             get_format(name).encode(torch.ones(2, 4, 4))
 
 
 def test_semi_structured_checks_the_weight():
     fmt = get_format("semi_structured")
-    with pytest.raises(ValueError, match="row 1, columns 4..7 hold 3 non-zeros"):
-        w = two_four(3, 8, torch.float16, 0)
-        w[1, 4:8] = torch.tensor([1.0, 1.0, 1.0, 0.0])
+    w = two_four(3, 8, torch.float16, 0)
+    w[1, 4:8] = torch.tensor([1.0, 1.0, 1.0, 0.0])
+    with pytest.raises(ValueError, match=r"row 1, columns 4\.\.7 hold 3 non-zeros"):
         fmt.encode(w)
     op = fmt.encode(two_four(4, 8, torch.float16, 1))
     assert op.meta["nm"] == (2, 4)

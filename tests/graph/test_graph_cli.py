@@ -29,7 +29,7 @@ def test_shipped_suite_parses():
         not v.startswith(("cupy", "dense_cuda")) and "cuda" not in v for v in s.variants)
 
 
-@pytest.mark.parametrize("edit, message", [
+@pytest.mark.parametrize(("edit", "message"), [
     (("layers: 6}", "layers: 0}"), "x.yaml:4: cases[0].layers: expected an integer ≥ 1, got 0"),
     (("neurons: 1024, layers: 24", "neurons: 1000, layers: 24"),
      "x.yaml:5: cases[1].neurons: expected one of 1024, 4096, 16384, 65536, got 1000"),

@@ -73,7 +73,7 @@ def test_mnist_source_uses_the_bundled_loader(monkeypatch):
 
 
 def test_tsv_source_needs_a_path_and_a_square_size():
-    with pytest.raises(InputError, match="inputs.path"):
+    with pytest.raises(InputError, match=r"inputs\.path"):
         graph_inputs.load_inputs("tsv", 1024)
     with pytest.raises(InputError, match="square number"):
         graph_inputs.load_inputs("digits", 1000, 2)

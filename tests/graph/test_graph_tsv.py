@@ -36,7 +36,7 @@ def test_missing_file_names_it(tmp_path):
     assert str(err.value) == f"{tsv.layer_path(tmp_path, 4, 2)}: file not found"
 
 
-@pytest.mark.parametrize("text, message", [
+@pytest.mark.parametrize(("text", "message"), [
     ("1\t2\t0.5\n1\t2\n", ":2: expected 3 tab-separated numbers per line"),
     ("1\t2\t0.5\n1\tx\t1\n", ":2: expected 3 tab-separated numbers per line, got 'x'"),
     ("1\t5\t0.5\n", ":1: column index 5 out of range; expected an integer 1…4 (1-based)"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from types import SimpleNamespace
+from typing import ClassVar
 
 import pytest
 import torch
@@ -13,8 +14,8 @@ from harness.measure import clock as clock_mod
 
 
 class FakeEvent:
-    log: list[str] = []
-    times: dict[int, float] = {}
+    log: ClassVar[list[str]] = []
+    times: ClassVar[dict[int, float]] = {}
 
     def __init__(self, enable_timing: bool = False) -> None:
         assert enable_timing, "timing events are needed"

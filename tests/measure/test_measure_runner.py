@@ -112,7 +112,7 @@ def test_measure_many_interleaves_one_group_per_problem(world):
 def test_large_problem_groups_are_chunked(world, monkeypatch):
     from harness.measure import runner
 
-    clock, reg = world
+    clock, _reg = world
     monkeypatch.setattr(runner, "MAX_GROUP", 2)
     pts = [point("fast", rate=r) for r in (0.25, 0.5, 0.75)] + [point("half")]
     ms = Bench(Settings(), device="cpu", clock=clock).measure_many(pts)
@@ -185,7 +185,7 @@ def test_backend_exception_is_an_error_and_the_run_goes_on(world):
 
 
 def test_unsupported_format_or_backend_is_a_reason(world):
-    clock, reg = world
+    clock, _reg = world
     bench = Bench(Settings(), device="cpu", clock=clock)
     m = bench.measure(point("fast", fmt="bsr"))
     assert m.status == "unsupported" and "bsr" in m.reason

@@ -26,7 +26,7 @@ def test_summarize_known_values():
     assert s.stdev == pytest.approx(statistics.stdev([1, 2, 3, 4, 5]))
     assert s.rel_noise == pytest.approx(s.stdev / 3.0)
     assert summarize([2.0]).stdev == 0.0
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="no samples"):
         summarize([])
 
 
@@ -59,14 +59,14 @@ def test_rel_noise_metrics():
     xs = [1.0] * 19 + [100.0]  # one long outlier: stdev explodes, the median CI does not
     assert rel_noise(xs, "stdev") > 1.0
     assert rel_noise(xs, "median_ci") == 0.0
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown noise metric 'nope'"):
         rel_noise(xs, "nope")
 
 
 def test_ratio_summary_pairs():
     med, ci, ratios = ratio_summary([2.0, 4.0, 9.0], [1.0, 1.0, 3.0])
     assert ratios == [2.0, 4.0, 3.0] and med == 3.0 and ci == (2.0, 4.0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="equal length"):
         ratio_summary([1.0], [1.0, 2.0])
 
 

@@ -175,7 +175,7 @@ def test_policy_from_settings_and_device_defaults():
     gpu = Policy.from_settings(Settings(), "cuda:0")
     assert gpu.target_rel_noise == 0.005 and gpu.noise_metric == "stdev"
     assert Policy.for_device("cuda").min_samples == 10
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="invalid timing policy"):
         Policy(min_samples=0)
 
 

@@ -83,7 +83,7 @@ def test_mask_equals_reference_with_ties(shape, spec, seed):
 
 
 @SETTINGS
-@given(shape=st.one_of(shapes_2d, shapes_4d), spec=specs(aggs=DETERMINISTIC_AGGS + ["random"]),
+@given(shape=st.one_of(shapes_2d, shapes_4d), spec=specs(aggs=[*DETERMINISTIC_AGGS, "random"]),
        seed=st.integers(0, 10_000))
 def test_exact_rate_and_whole_groups(shape, spec, seed):
     w = smooth_weight(shape, seed)
@@ -114,7 +114,7 @@ def test_kept_groups_score_at_least_removed(shape, spec, seed):
 
 
 @SETTINGS
-@given(shape=st.one_of(shapes_2d, shapes_4d), spec=specs(aggs=DETERMINISTIC_AGGS + ["random"]),
+@given(shape=st.one_of(shapes_2d, shapes_4d), spec=specs(aggs=[*DETERMINISTIC_AGGS, "random"]),
        seed=st.integers(0, 10_000))
 def test_deterministic_across_calls(shape, spec, seed):
     w = smooth_weight(shape, seed)

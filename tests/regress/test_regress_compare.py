@@ -50,7 +50,7 @@ def test_too_few_samples_never_regress():
 
 
 def test_threshold_must_be_a_ratio_above_one():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="threshold must be > 1"):
         compare([1.0] * 10, [1.0] * 10, threshold=0.9)
 
 

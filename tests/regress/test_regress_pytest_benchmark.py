@@ -54,7 +54,7 @@ def test_bad_files_are_one_line_input_errors(tmp_path):
         pb.read_samples(tmp_path / "missing.json")
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
-    with pytest.raises(InputError, match="bad.json"):
+    with pytest.raises(InputError, match=r"bad\.json"):
         pb.read_samples(bad)
     nodata = tmp_path / "nodata.json"
     nodata.write_text(json.dumps({"benchmarks": [{"name": "a", "stats": {"median": 1}}]}))

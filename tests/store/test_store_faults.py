@@ -117,7 +117,7 @@ def test_a_foreign_postgresql_schema_is_refused_unmodified(pg_url):
         with engine.begin() as conn:
             conn.exec_driver_sql("CREATE TABLE runs (id SERIAL PRIMARY KEY, what TEXT)")
             conn.exec_driver_sql("INSERT INTO runs (what) VALUES ('theirs')")
-        with pytest.raises(InputError, match="has table.s. runs but no harness schema version"):
+        with pytest.raises(InputError, match=r"has table\(s\) runs but no harness schema version"):
             open_store(pg_url)
         with engine.connect() as conn:
             assert sorted(sqlalchemy.inspect(conn).get_table_names()) == ["runs"]

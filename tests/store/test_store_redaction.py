@@ -11,7 +11,7 @@ from harness.store import open_store, urls
 SECRET = "Sup3rS3cr3t"
 
 
-@pytest.mark.parametrize("url, shown", [
+@pytest.mark.parametrize(("url", "shown"), [
     (f"postgresql+psycopg://alice:{SECRET}@db:5432/h", "postgresql+psycopg://alice:***@db:5432/h"),
     (f"postgresql://alice@db/h?password={SECRET}", "postgresql://alice@db/h?password=***"),
     (f"postgresql://db/h?sslmode=require&sslpassword={SECRET}&x=1",
@@ -56,7 +56,8 @@ def test_cli_messages_never_show_a_secret(tmp_path, capsys):
 
 def test_report_and_stored_rows_hold_no_query_password(tmp_path, capsys):
     url = f"sqlite:///{tmp_path / 'h.db'}?password={SECRET}"
-    with pytest.warns(Warning):  # SQLAlchemy names the ignored key (never its value)
+    # SQLAlchemy names the ignored key (never its value)
+    with pytest.warns(RuntimeWarning, match="'password' are not accepted"):
         store = open_store(url)
     try:
         assert SECRET not in store.url_redacted
@@ -67,7 +68,7 @@ def test_report_and_stored_rows_hold_no_query_password(tmp_path, capsys):
         assert SECRET not in repr(store.train_results())
     finally:
         store.close()
-    with pytest.warns(Warning):
+    with pytest.warns(RuntimeWarning, match="'password' are not accepted"):
         assert main(["report", "--study", "st", "--storage", url, "-o", str(tmp_path / "r")]) == 0
     html = (tmp_path / "r" / "index.html").read_text()
     assert SECRET not in html and "password=***" in html
