@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from harness.core.measurement import Measurement
 from harness.measure import problem as problems
 from harness.measure import verify as verification
-from harness.measure.clock import Clock, make_sampler
+from harness.measure.clock import Clock, Sampler, make_sampler
 from harness.measure.contention import NullProbe, Probe, default_probe
 from harness.measure.provenance import collect
 from harness.measure.roofline import peak_bandwidth, roofline
@@ -113,7 +113,7 @@ class Bench:
         self.probe = probe or (NullProbe() if clock is not None else default_probe(device))
         self.sink = sink
         self._blocks: dict[str, int] = {}  # calls per sample of each timed variant
-        self._sampler = None
+        self._sampler: Sampler | None = None  # made on first use
         self._problems = _LRU(2)
         self._pruned = _LRU(3)
         self._dense = _LRU(2)  # prepared dense baselines per problem
@@ -172,7 +172,7 @@ class Bench:
 
     # -- preparation --------------------------------------------------------------------------
 
-    def _sampler_(self):
+    def _sampler_(self) -> Sampler:
         if self._sampler is None:
             self._sampler = make_sampler(self.device, hot=self.hot, clock=self.clock)
         return self._sampler
