@@ -95,7 +95,7 @@ def decide(records: Sequence[Mapping[str, Any]], budget: Budget,
              if lab not in trained]
     rows.sort(key=lambda r: -(r.speedup or 0.0))
     within = [r for r in rows if r.within and r.speedup is not None]
-    fit = [r for r in within if r.speedup > 1.0]  # pruning must pay: faster than dense
+    fit = [r for r in within if (r.speedup or 0.0) > 1.0]  # pruning must pay: faster than dense
     best = fit[0] if fit else None
     why = None
     if best is None and within:
