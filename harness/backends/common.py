@@ -89,7 +89,7 @@ def cuda_capability(device: str) -> tuple[int, int] | None:
 
         if not torch.cuda.is_available():
             return None
-        return tuple(torch.cuda.get_device_capability(device))  # type: ignore[return-value]
+        return pair(torch.cuda.get_device_capability(device))
     except Exception:  # any failure means "no usable CUDA device"
         return None
 

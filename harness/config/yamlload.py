@@ -25,6 +25,7 @@ _MAX_NODES = 200_000  # guards against alias bombs ("billion laughs")
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+# _Base is picked at runtime (a variable, not a class mypy can see): hence the ignore
 class _Loader(_Base):  # type: ignore[misc,valid-type]
     """Safe loader: scalars are built by the safe constructor; collections by `_Builder`."""
 

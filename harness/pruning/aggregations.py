@@ -84,5 +84,6 @@ def random(x: torch.Tensor, *, generator: torch.Generator | None = None) -> torc
     return scores.to(x.device)
 
 
+# a marker on the function object, read by patterns._aggregate; functions declare no such attribute
 random.needs_generator = True  # type: ignore[attr-defined]
 AGGREGATIONS.register("random", random)
