@@ -15,9 +15,14 @@ import os
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.core.errors import InputError
+
+if TYPE_CHECKING:
+    from harness.graph.bench import Result
+    from harness.graph.suite import GraphSuite
+    from harness.store.api import Store
 
 HELP = "run the Sparse DNN Graph Challenge cases of a graph suite (edges per second)"
 
@@ -87,13 +92,14 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _open_store(url: str | None) -> Any:
+def _open_store(url: str | None) -> Store:
     from harness.store import open_store
 
     return open_store(url)
 
 
-def run_suite(suite: Any, *, inputs: int | None = None, store: Any = None) -> list[Any]:
+def run_suite(suite: GraphSuite, *, inputs: int | None = None,
+              store: Store | None = None) -> list[Result]:
     """Every case of `suite`; results are stored as they come when `store` is given."""
     import numpy as np
 
@@ -109,12 +115,13 @@ def run_suite(suite: Any, *, inputs: int | None = None, store: Any = None) -> li
     if store is not None:
         run_id = store.begin_run("bench", suite.name, config=_config(suite),
                                  provenance=provenance, study=f"graph:{suite.name}")
-    results: list[Any] = []
+    results: list[Result] = []
     status = "failed"
     try:
         for case in suite.cases:
             count = inputs or case.inputs or suite.count
             if suite.network_source == "tsv":
+                assert suite.network_path is not None  # graph.suite.parse requires it for tsv
                 net = official_network(suite.network_path, case.neurons, case.layers)
             else:
                 net = challenge_network(case.neurons, case.layers, seed=suite.seed,
@@ -140,7 +147,7 @@ def run_suite(suite: Any, *, inputs: int | None = None, store: Any = None) -> li
                 rate = f"{r.rate:.3e} edges/s" if r.rate else f"{r.status}: {r.reason}"
                 print(f"  {r.variant:26} {rate}", flush=True)
                 results.append(r)
-                if store is not None:
+                if store is not None and run_id is not None:  # a run is begun with a store
                     store.add_measurement(run_id, to_measurement(
                         r, seed=suite.seed, source=net.source,
                         provenance={**provenance, "device": r.device}))
@@ -154,7 +161,7 @@ def run_suite(suite: Any, *, inputs: int | None = None, store: Any = None) -> li
     return results
 
 
-def _config(suite: Any) -> dict[str, Any]:
+def _config(suite: GraphSuite) -> dict[str, Any]:
     d = asdict(suite)
     d["cases"] = [asdict(c) for c in suite.cases]
     d["variants"] = list(suite.variants)
@@ -162,7 +169,7 @@ def _config(suite: Any) -> dict[str, Any]:
     return d
 
 
-def _write_json(path: Path, suite: Any, results: list[Any]) -> None:
+def _write_json(path: Path, suite: GraphSuite, results: list[Result]) -> None:
     rows = [{**{k: v for k, v in asdict(r).items() if k != "extra"},
              "samples_s": list(r.samples_s), "time_s": r.time_s, "rate_edges_per_s": r.rate,
              "time_per_layer_s": r.time_per_layer_s} for r in results]

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.core.errors import InputError
+
+if TYPE_CHECKING:
+    from harness.store.api import Store
 
 HELP = "write a self-contained HTML report from stored results"
 
@@ -45,7 +48,7 @@ def _listing(values: list[str], what: str, url: str) -> str:
 
 
 def check_selection(
-    store: Any, *, study: str | None, run_id: int | None, suite: str | None
+    store: Store, *, study: str | None, run_id: int | None, suite: str | None
 ) -> None:
     """InputError naming what exists when the selected study, run or suite is not stored."""
     runs = store.runs()

@@ -12,10 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.core.errors import InputError
 from harness.regress import pytest_benchmark
+
+if TYPE_CHECKING:
+    from harness.store.api import RunRow, Store
 
 DENSE_KEY = "timer.baseline_median_s"  # set by the measurement core for every timed variant
 
@@ -35,7 +38,7 @@ def machine(prov: Mapping[str, Any]) -> tuple[Any, Any]:
     return (prov.get("device_name"), prov.get("threads"))
 
 
-def _from_run(store: Any, run: Any) -> Baseline:
+def _from_run(store: Store, run: RunRow) -> Baseline:
     stored = [sm.measurement for sm in store.measurements(run_id=run.id)]
     samples = {m.point.key(): list(m.samples_s) for m in stored
                if m.samples_s and m.status == "ok"}  # contended samples are no baseline
@@ -49,7 +52,7 @@ def _from_run(store: Any, run: Any) -> Baseline:
 RECENT = 3  # 'latest' compares with each point's slowest of the last RECENT comparable runs
 
 
-def _slowest_of(store: Any, runs: list[Any]) -> Baseline:
+def _slowest_of(store: Store, runs: list[RunRow]) -> Baseline:
     """Per point, the samples of the run (among `runs`) where it was slowest.
 
     One unusually fast baseline run would make every later run look slow; a real regression
@@ -76,7 +79,7 @@ def _slowest_of(store: Any, runs: list[Any]) -> Baseline:
                     provenance=newest.provenance)
 
 
-def resolve(spec: str, *, store: Any, suite: str, provenance: Mapping[str, Any],
+def resolve(spec: str, *, store: Store, suite: str, provenance: Mapping[str, Any],
             force: bool = False) -> Callable[[], Baseline | None]:
     """Validate `spec` now (bad input is refused before anything is measured) and return a
     loader that reads the baseline's samples later.

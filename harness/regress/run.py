@@ -15,13 +15,17 @@ import json
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape, quoteattr
 
 from harness.core.errors import InputError
 from harness.regress import fresh
 from harness.regress.baseline import DENSE_KEY, Baseline, resolve
 from harness.regress.compare import Verdict, compare
+
+if TYPE_CHECKING:
+    from harness.config.suite import Suite
+    from harness.core.measurement import Measurement
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,7 @@ class RegressResult:
     note: str = ""
     drift: float = 1.0  # machine-wide factor divided out of the current samples (1: none)
     normalize: str = "none"
-    measured: tuple = ()  # this run's Measurements
+    measured: tuple[Measurement, ...] = ()  # this run's Measurements
     provenance: dict = field(default_factory=dict)
     threshold: float = 1.10
 
@@ -123,8 +127,8 @@ def regress(opts: RegressOptions) -> RegressResult:
         store.close()
 
 
-def _confirm(rows: list[Row], measured: list[Any], opts: RegressOptions, threshold: float,
-             suite: Any, device: str, base: Baseline | None, mode: str,
+def _confirm(rows: list[Row], measured: list[Measurement], opts: RegressOptions,
+             threshold: float, suite: Suite, device: str, base: Baseline | None, mode: str,
              drift: float) -> list[Row]:
     """Re-measure flagged points in a fresh process (`fresh.py`) up to `opts.confirm` times; a
     point stays a regression only if every re-measurement agrees.
@@ -155,7 +159,7 @@ def _confirm(rows: list[Row], measured: list[Any], opts: RegressOptions, thresho
 REMEASURE = fresh.remeasure
 
 
-def _baseline_samples(m: Any, base: Baseline | None) -> list[float] | None:
+def _baseline_samples(m: Measurement, base: Baseline | None) -> list[float] | None:
     if base is None:
         return None
     return base.samples.get(m.point.key()) or base.samples.get(m.point.label())
@@ -187,7 +191,7 @@ def machine_drift(measured: list[Any], base: Baseline | None) -> float:
     return statistics.median(ratios) if len(ratios) >= 3 else 1.0
 
 
-def _factor(m: Any, base: Baseline | None, mode: str, drift: float) -> float:
+def _factor(m: Measurement, base: Baseline | None, mode: str, drift: float) -> float:
     """What the current samples are divided by before comparing.
 
     dense: the drift of the dense baseline timed in the same interleaved rounds as this point
@@ -202,11 +206,11 @@ def _factor(m: Any, base: Baseline | None, mode: str, drift: float) -> float:
     return drift if mode in ("dense", "drift") else 1.0
 
 
-def _is_dense(m: Any) -> bool:
+def _is_dense(m: Measurement) -> bool:
     return m.point == m.point.baseline()
 
 
-def _row(m: Any, base: Baseline | None, threshold: float, factor: float = 1.0) -> Row:
+def _row(m: Measurement, base: Baseline | None, threshold: float, factor: float = 1.0) -> Row:
     old = _baseline_samples(m, base)
     # a contended (or failed) measurement is shown with its status, never compared
     current = [x / factor for x in m.samples_s] if m.status == "ok" else []
