@@ -53,14 +53,23 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import sys
+    import time
+
     from harness.tune.run import TuneOptions, tune
 
     device = None if args.device in (None, "auto") else args.device
-    import time
-
-    result = tune(TuneOptions(started=time.monotonic(),
-        suite=args.suite, tuner=args.tuner, trials=args.trials, timeout_s=args.timeout_s,
-        storage=args.storage, study=args.study, workers=args.workers, device=device,
-        fresh=args.fresh, reuse_any_code=args.reuse_any_code, report_dir=args.report_dir, post=not args.no_post, quiet=args.quiet,
-        worker_index=args.worker_index))
-    return 130 if result.stopped else 0
+    result = tune(TuneOptions(
+        started=time.monotonic(), suite=args.suite, tuner=args.tuner, trials=args.trials,
+        timeout_s=args.timeout_s, storage=args.storage, study=args.study,
+        workers=args.workers, device=device, fresh=args.fresh,
+        reuse_any_code=args.reuse_any_code, report_dir=args.report_dir,
+        post=not args.no_post, quiet=args.quiet, worker_index=args.worker_index))
+    if result.stopped:
+        return 130
+    if not args.no_post and not result.front:
+        # exit 1: the run produced nothing to act on (every trial was pruned or failed)
+        print("harness tune: error: nothing was measured: no trial gave a verified, uncontended "
+              "measurement (see the trials' reasons in the report)", file=sys.stderr)
+        return 1
+    return 0

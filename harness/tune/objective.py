@@ -92,6 +92,10 @@ def make_objective(ctx: TrialContext) -> Callable[[Any], list[float] | float]:
             raise optuna.TrialPruned(reason)
 
         trial.set_user_attr("run_id", ctx.run_id)
+        repeat = _measured_in_study(trial, point)
+        if repeat is not None:  # the sampler proposed a point this study has: not a new trial
+            _finish(ctx, trial, point, None, f"repeat of trial {repeat}")
+            raise optuna.TrialPruned(f"repeat of trial {repeat}")
         stored = None if ctx.fresh else _reusable(ctx, point)
         if stored is None and _wait_for_sibling(ctx, trial, point):
             stored = _reusable(ctx, point, runs=_study_runs(ctx, trial))
@@ -102,6 +106,7 @@ def make_objective(ctx: TrialContext) -> Callable[[Any], list[float] | float]:
             mid, reused = ctx.store.add_measurement(ctx.run_id, m, context_key=ctx.context_key), False
         trial.set_user_attr("measurement_id", mid)
         trial.set_user_attr("reused", reused)
+        trial.set_user_attr("new", not reused)  # what `--trials N` counts
         trial.set_user_attr("status", m.status)
 
         if m.status == "unsupported":
@@ -119,6 +124,44 @@ def make_objective(ctx: TrialContext) -> Callable[[Any], list[float] | float]:
         return values if len(values) > 1 else values[0]
 
     return objective
+
+
+def _measured_in_study(trial: Any, point: Point) -> int | None:
+    """The number of a finished trial of this study that already has `point` (None if none)."""
+    from optuna.trial import TrialState
+
+    study = getattr(trial, "study", None)
+    if study is None:
+        return None
+    done = (TrialState.COMPLETE, TrialState.FAIL)
+    for t in study.get_trials(deepcopy=False, states=done):
+        if t.number != trial.number and t.user_attrs.get("point_key") == point.key() \
+                and "measurement_id" in t.user_attrs:
+            return t.number
+    return None
+
+
+class Budget:
+    """Optuna callback: stop after `trials` newly measured points, or after `cap` proposals
+    (the space has fewer feasible unmeasured points than asked for)."""
+
+    def __init__(self, trials: int | None, cap_factor: int = 10) -> None:
+        self.trials = trials
+        self.cap = None if trials is None else cap_factor * trials + 20
+        self.new = 0
+        self.proposed = 0
+        self.exhausted = False
+
+    def __call__(self, study: Any, trial: Any) -> None:
+        self.proposed += 1
+        self.new += bool(trial.user_attrs.get("new"))
+        if self.trials is None:
+            return
+        if self.new >= self.trials:
+            study.stop()
+        elif self.proposed >= (self.cap or 0):
+            self.exhausted = True
+            study.stop()
 
 
 SIBLING_POLL_S = 0.2

@@ -18,7 +18,7 @@ from typing import Any
 from harness.core.errors import InputError
 from harness.tune.context import default_study_name
 from harness.tune.front import FrontRow, format_table, front_rows
-from harness.tune.objective import TrialContext, TrialFailed, make_objective, search_grid
+from harness.tune.objective import Budget, TrialContext, TrialFailed, make_objective, search_grid
 from harness.tune.objectives import OBJECTIVES
 from harness.tune.progress import TrialProgress
 from harness.tune.samplers import make_sampler
@@ -212,9 +212,17 @@ def _search(opts: TuneOptions, suite: Any, profile: Any, store: Any, device: str
         _say(opts, f"harness tune: study {study_name!r} on {device} ({profile.sampler}, "
                    f"{trials if trials is not None else 'all'} trials), store "
                    f"{store.url_redacted}")
-        study.optimize(make_objective(ctx), n_trials=trials, timeout=timeout,
-                       catch=(TrialFailed,), callbacks=[stop.callback])
+        # --trials N counts newly measured points: constraint violations, repeats of this
+        # study's points and stored measurements reused do not use the budget
+        budget = Budget(trials)
+        study.optimize(make_objective(ctx), n_trials=None,
+                       timeout=timeout, catch=(TrialFailed,),
+                       callbacks=[budget, stop.callback])
         rec.status = "interrupted" if stop.requested else None
+    if budget.exhausted:  # said even with --quiet: the run did less than asked
+        print(f"harness tune: {budget.new} of {trials} new points measured: {budget.proposed} "
+              "proposals found no more feasible unmeasured points in this space",
+              file=sys.stderr, flush=True)
     run_id = rec.run_id
     note = contended_note(measured)
     if note:
