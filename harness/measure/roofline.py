@@ -15,6 +15,7 @@ Small-N sparse products are usually compute-bound on a CPU, which a bandwidth-on
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -120,11 +121,12 @@ def measure_peak_flops(device: str, dtype: str = "float32", *, size: int | None 
         b = torch.randn(n, n, device=device, generator=gen).to(dt)
         a @ b  # warm-up
         sampler.sync()
-        t = sampler.sample(lambda a=a, b=b: a @ b)
+        t = sampler.sample(functools.partial(torch.matmul, a, b))
         if t >= min_call_s or n >= cap:
             break
         n *= 2
-    best = min([t] + [sampler.sample(lambda a=a, b=b: a @ b) for _ in range(reps - 1)])
+    best = min([t] + [sampler.sample(functools.partial(torch.matmul, a, b))
+                      for _ in range(reps - 1)])
     return 2.0 * n ** 3 / best
 
 

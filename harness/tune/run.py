@@ -97,7 +97,8 @@ def _sampler(suite: Any, profile: Any) -> Any:
     return make_sampler(profile.sampler, profile.options, grid, suite.seed, source=profile.path)
 
 
-def _study(store: Any, name: str, directions: list[str], sampler: Any) -> Any:
+def _study(store: Any, name: str, directions: list[str], sampler: Any,
+           names: list[str] | None = None) -> Any:
     import optuna
 
     storage = optuna_storage(store)
@@ -110,8 +111,16 @@ def _study(store: Any, name: str, directions: list[str], sampler: Any) -> Any:
         if have != directions:
             raise InputError(f"study {name!r} exists with directions {have}, the suite asks for "
                              f"{directions}; use --study NAME or --fresh")
-    return optuna.create_study(storage=storage, study_name=name, directions=directions,
-                               sampler=sampler, load_if_exists=True)
+    study = optuna.create_study(storage=storage, study_name=name,
+                                directions=directions,  # type: ignore[arg-type]  # validated names
+                                sampler=sampler, load_if_exists=True)
+    if names and study.metric_names != names:  # optuna-dashboard then shows the objectives' names
+        import warnings
+
+        with warnings.catch_warnings():  # flagged experimental in Optuna; stable since 3.2
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            study.set_metric_names(names)
+    return study
 
 
 def tune(opts: TuneOptions) -> TuneResult:
@@ -154,7 +163,7 @@ def tune(opts: TuneOptions) -> TuneResult:
             from harness.tune.workers import run_workers
 
             # created once here: the workers must not race to create it
-            _study(store, study_name, directions, _sampler(suite, profile))
+            _study(store, study_name, directions, _sampler(suite, profile), names)
             run_workers(opts, study_name=study_name, trials=trials,
                         url=resolve(opts.storage or profile.storage))
             run_id = None
@@ -193,7 +202,7 @@ def _search(opts: TuneOptions, suite: Any, profile: Any, store: Any, device: str
         if why:
             raise InputError(f"objective 'energy' needs the NVML counter: {why}")
         counters.append("nvml")
-    study = _study(store, study_name, directions, _sampler(suite, profile))
+    study = _study(store, study_name, directions, _sampler(suite, profile), names)
     config = {"suite": suite.path, "tuner": profile.name, "sampler": profile.sampler,
               "objectives": names, "directions": directions, "trials": trials,
               "device": device, "fresh": opts.fresh}

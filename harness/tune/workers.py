@@ -69,7 +69,8 @@ class _Forward:
     as SIGKILL) instead of stopping the parent, which keeps waiting for them."""
 
     def __init__(self, procs: list[subprocess.Popen]) -> None:
-        self.procs, self.count, self._old = procs, 0, {}
+        self.procs, self.count = procs, 0
+        self._old: dict[int, Any] = {}
 
     def _handle(self, signum: int, frame: Any) -> None:
         self.count += 1
@@ -112,7 +113,7 @@ def run_workers(opts: Any, *, study_name: str, trials: int | None, url: str) -> 
             if n > 0 and not forward.count:
                 procs.append(subprocess.Popen(
                     worker_command(opts, study_name=study_name, trials=n, index=i), env=env,
-                    preexec_fn=preexec))  # noqa: PLW1509 (only sets the death signal)
+                    preexec_fn=preexec))
         codes = [_wait(p) for p in procs]
     if forward.count:
         raise KeyboardInterrupt

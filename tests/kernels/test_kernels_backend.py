@@ -48,7 +48,7 @@ def _point(**kw) -> Point:
     return Point(prune=prune, **{**base, **kw})
 
 
-@pytest.mark.parametrize("point,needle", [
+@pytest.mark.parametrize(("point", "needle"), [
     (_point(prune=PruneSpec(pattern="row_group", group_size=12)), "g in"),
     (_point(format="bsr", prune=PruneSpec(pattern="block", block=(8, 16))), "r, c in"),
     (_point(format="csr"), "does not run format"),
@@ -104,7 +104,7 @@ def test_backend_gpu(tmp_path, monkeypatch):
     assert_matches(out.cpu(), reference(w, x), torch.float16)
 
 
-@pytest.mark.parametrize("case,needle", [
+@pytest.mark.parametrize(("case", "needle"), [
     ("csr", "format"), ("g3", "g in"), ("f64", "float64"), ("block8", "r, c in"),
 ])
 def test_prepare_refuses_with_unsupported_error(backend, case, needle):

@@ -9,7 +9,7 @@ from harness.kernels.launch import default_config
 
 
 @pytest.mark.parametrize("interpreter", [True, False])
-@pytest.mark.parametrize("kind,cfg,geo,needle", [
+@pytest.mark.parametrize(("kind", "cfg", "geo", "needle"), [
     ("bsr", KernelConfig(block_n=8), {"block": (16, 16)}, "≥ 16"),
     ("bsr", KernelConfig(block_n=16), {"block": (8, 16)}, "r, c in"),
     ("bsr", KernelConfig(block_n=24), {"block": (16, 16)}, "power of two"),

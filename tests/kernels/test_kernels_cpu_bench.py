@@ -23,7 +23,7 @@ def test_cpu_kernels_smoke_writes_verified_points(tmp_path, monkeypatch, capsys)
     assert set(points) == {(0.9, 1, 50), (0.9, 32, 50), (0.9, 32, 1)}
     rg = points[(0.9, 32, 50)]["variants"]
     for name in ("dense_fp32", "dense_bf16", "mkl_csr", "numba_csr", "numba_row_group"):
-        assert len(rg[name]["samples_s"]) == 2 and rg[name]["rel_error"] < 1e-4 or \
+        assert (len(rg[name]["samples_s"]) == 2 and rg[name]["rel_error"] < 1e-4) or \
             name == "dense_bf16"
         assert 0 < rg[name]["roofline_fraction"]
     assert "skipped" in rg["mkl_bsr"] and "skipped" in points[(0.9, 1, 50)]["variants"][

@@ -26,7 +26,7 @@ SMALL_RG = KernelConfig(block_n=8, block_k=64, rows=2)
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float16])
-@pytest.mark.parametrize("g,k", [(4, 30), (8, 64), (16, 45), (32, 70), (64, 100)])
+@pytest.mark.parametrize(("g", "k"), [(4, 30), (8, 64), (16, 45), (32, 70), (64, 100)])
 def test_row_group_random_pattern(g, k, dtype):
     m, n = 11, 5
     w = row_group_weight(m, k, g, 0.4, seed=g + k, empty_rows=(0, 7)).to(dtype)
@@ -58,7 +58,7 @@ def test_row_group_default_config_and_strided_x():
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float16])
-@pytest.mark.parametrize("block,m,k,n", [((16, 16), 40, 48, 5), ((16, 32), 32, 70, 1),
+@pytest.mark.parametrize(("block", "m", "k", "n"), [((16, 16), 40, 48, 5), ((16, 32), 32, 70, 1),
                                          ((32, 16), 33, 32, 17)])
 def test_bsr_random_pattern(block, m, k, n, dtype):
     r, c = block
@@ -85,7 +85,7 @@ def test_all_zero_weight_writes_every_element(kind):
 
 
 @pytest.mark.parametrize("kind", ["row_group", "bsr"])
-@pytest.mark.parametrize("relu,clamp", [(True, 1.5), (False, 0.5), (True, None)])
+@pytest.mark.parametrize(("relu", "clamp"), [(True, 1.5), (False, 0.5), (True, None)])
 def test_fused_epilogue(kind, relu, clamp):
     m, k, n = 18, 32, 4
     w = block_weight(m, k, 16, 16, 0.6, seed=5) if kind == "bsr" else \
@@ -183,7 +183,7 @@ TILE = KernelConfig(strategy="tile", block_m=16, block_k=32, block_n=16)
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float16])
-@pytest.mark.parametrize("g,k,n,bk", [(4, 30, 5, 16), (8, 70, 20, 32), (16, 45, 1, 32),
+@pytest.mark.parametrize(("g", "k", "n", "bk"), [(4, 30, 5, 16), (8, 70, 20, 32), (16, 45, 1, 32),
                                       (32, 100, 3, 32), (64, 130, 17, 64)])
 def test_row_group_tile_strategy(g, k, n, bk, dtype):
     m = 37  # not a multiple of block_m

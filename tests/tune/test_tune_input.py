@@ -15,7 +15,7 @@ def _listing(root: Path) -> set[str]:
     return {os.path.relpath(os.path.join(d, f), root) for d, _, fs in os.walk(root) for f in fs}
 
 
-@pytest.mark.parametrize("extra, says", [
+@pytest.mark.parametrize(("extra", "says"), [
     (["--timeout", "-1"], "--timeout: expected a positive number of seconds, got -1"),
     (["--timeout", "0"], "--timeout: expected a positive number of seconds, got 0"),
     (["--timeout", "nan"], "--timeout: expected a positive number of seconds, got nan"),

@@ -27,5 +27,5 @@ def configure() -> Path:
 
     path = numba_cache_dir()
     path.mkdir(parents=True, exist_ok=True)
-    numba.config.CACHE_DIR = str(path)
+    numba.config.CACHE_DIR = str(path)  # type: ignore[attr-defined]  # set by numba at import
     return path

@@ -29,7 +29,8 @@ from harness.kernels.cpu.cache import configure
 
 configure()  # before the first @njit(cache=True) below: the cache locator reads the folder then
 
-_JIT = dict(parallel=True, fastmath=True, cache=True, nogil=True)
+# every kernel: @njit(parallel=True, fastmath=True, cache=True, nogil=True) (spelled out: the
+# typed njit overloads do not accept **kwargs)
 
 
 @njit(inline="always")
@@ -110,7 +111,7 @@ def _gather(y, n, values, cols, x, p, end, unroll):
         p += 1
 
 
-@njit(**_JIT)
+@njit(parallel=True, fastmath=True, cache=True, nogil=True)
 def row_group_kernel(row_ptr, group_cols, values, x, out, bias, has_bias, relu, has_clamp,
                      clamp, rows, unroll):
     m = row_ptr.size - 1
@@ -127,7 +128,7 @@ def row_group_kernel(row_ptr, group_cols, values, x, out, bias, has_bias, relu, 
             _epilogue(y, n, bias, r, has_bias, relu, has_clamp, clamp)
 
 
-@njit(**_JIT)
+@njit(parallel=True, fastmath=True, cache=True, nogil=True)
 def bsr_kernel(crow, cols, values, x, out, bias, has_bias, relu, has_clamp, clamp, rows, unroll):
     """`rows` counts block rows here (each of r output rows)."""
     mb = crow.size - 1
@@ -145,7 +146,7 @@ def bsr_kernel(crow, cols, values, x, out, bias, has_bias, relu, has_clamp, clam
                 _epilogue(y, n, bias, r, has_bias, relu, has_clamp, clamp)
 
 
-@njit(**_JIT)
+@njit(parallel=True, fastmath=True, cache=True, nogil=True)
 def csr_kernel(crow, cols, values, x, out, bias, has_bias, relu, has_clamp, clamp, rows, unroll):
     m = crow.size - 1
     n = x.shape[1]

@@ -71,7 +71,7 @@ def warm(kind: str, dtype: str) -> tuple[float, bool]:
 def max_threads() -> int:
     import numba
 
-    return int(numba.config.NUMBA_NUM_THREADS)
+    return int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]  # set at import
 
 
 @dataclass
