@@ -103,3 +103,31 @@ def test_four_workers_never_measure_a_point_twice_on_sqlite(tmp_path):
 @pytest.mark.timeout(900)
 def test_four_workers_never_measure_a_point_twice_on_postgresql(tmp_path, pg_url):  # noqa: F811
     _rounds_without_duplicates(tmp_path, pg_url)
+
+
+TRAINED = TINY + """\
+train: {model: fc, dataset: digits, schedule: oneshot, pretrain_epochs: 1, finetune_epochs: 1,
+        candidates: 1, batch_size: 128}
+"""
+
+
+@pytest.mark.timeout(600)
+def test_after_workers_the_parent_trains_the_front_once(tmp_path, monkeypatch):
+    from harness.answers import DECISION
+    from harness.store import open_store
+
+    monkeypatch.chdir(tmp_path)
+    suite = write_suite(tmp_path, TRAINED, "trained.yaml")
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    assert main(["tune", str(suite), "--storage", url, "--workers", "2", "--trials", "4",
+                 "--quiet", "-o", str(tmp_path / "r")]) == 0
+    store = open_store(url)
+    try:
+        train_runs = store.runs(kind="train", study="tiny-cpu")
+        assert [r.status for r in train_runs] == ["finished"]  # once, in the parent
+        records = store.train_results(run_id=train_runs[0].id)
+        assert any(r.get("dense") for r in records)
+        assert [r["kind"] for r in records].count(DECISION) == 1
+        assert len(store.runs(kind="tune", study="tiny-cpu")) == 2  # the two workers' runs
+    finally:
+        store.close()
