@@ -30,6 +30,7 @@ COMMANDS = {
     "check": "validate suites and tuner profiles",
     "info": "devices, library versions, backends and counters with their availability",
     "graph": "run the Sparse DNN Graph Challenge cases of a graph suite (edges per second)",
+    "export": "write stored measurements, trials and trained models as CSV, Parquet or JSON",
 }
 
 
