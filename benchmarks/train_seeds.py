@@ -215,7 +215,7 @@ def lym(args) -> list[dict]:
 
 # --- summary ------------------------------------------------------------------------------------
 
-SUMMARY_KEYS = ("accuracy_before", "accuracy", "sparsity", "neurons_removed",
+SUMMARY_KEYS = ("epochs", "accuracy_before", "accuracy", "sparsity", "neurons_removed",
                 "train_flops_ratio", "admm_rel_residual")
 
 
@@ -286,8 +286,13 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"\n{args.claim}: {args.dataset}, seeds {args.seeds}, pretrain {args.pretrain} ep, "
           f"fine-tune {args.finetune} ep, {time.perf_counter() - t0:.0f} s\n")
     print(table(summary))
+    from datetime import UTC, datetime
+
+    from harness.measure.provenance import git_sha
+
     out = {"claim": args.claim, "args": vars(args), "wall_s": time.perf_counter() - t0,
-           "summary": summary, "rows": rows}
+           "utc": datetime.now(UTC).isoformat(timespec="seconds"), "git_sha": git_sha(),
+           "torch_threads": torch.get_num_threads(), "summary": summary, "rows": rows}
     path = Path(args.json) if args.json else RESULTS / f"train_seeds_{args.claim}_cpu.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
