@@ -271,11 +271,13 @@ def _post(opts: TuneOptions, suite: Any, store: Any, study: Any, result: TuneRes
     if suite.train is not None and result.stopped:
         _say(opts, "harness tune: stopped on request: no training stage (run again to train)")
     elif suite.train is not None and front and result.run_id is not None:
-        from harness.tune.train_stage import decide_and_store, run_training
+        from harness.tune.train_stage import decide_and_store, run_training, time_untimed
 
         train_records = run_training(suite, store, result.run_id, front, device=device,
                                      say=lambda s: _say(opts, s))
-        decision = decide_and_store(suite, store, result.run_id, front, train_records)
+        timed = time_untimed(suite, store, result.run_id, front, train_records, device=device,
+                             study=result.study)
+        decision = decide_and_store(suite, store, result.run_id, front, timed)
     report = _report(opts, suite, store, result.study)
     if report is not None:
         print(f"report: {report}")

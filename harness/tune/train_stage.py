@@ -11,14 +11,16 @@ trained once and the fastest kernel speedup is attached.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from harness.core.point import Point, PruneSpec
+from harness.core.point import Point, PruneSpec, pair
 
 
 def _prune_key(spec: PruneSpec) -> tuple:
-    return (spec.pattern, spec.rate, spec.group_size, spec.block, spec.nm, spec.aggregation)
+    return (spec.pattern, spec.rate, spec.group_size, tuple(spec.block), tuple(spec.nm),
+            spec.aggregation)
 
 
 def candidates(front: Sequence[Any], limit: int) -> list[tuple[PruneSpec, float | None, Any]]:
@@ -95,6 +97,66 @@ def run_training(suite: Any, store: Any, run_id: int, front: Sequence[Any], *, d
     dense = next((r for r in out if r["dense"]), None)
     say(f"  dense: accuracy {_fmt(dense and dense.get('accuracy'))}")
     return out
+
+
+def time_untimed(suite: Any, store: Any, run_id: int, front: Sequence[Any],
+                 records: Sequence[dict], *, device: str, study: str | None,
+                 measure: Callable[[list[Point]], list[Any]] | None = None) -> list[dict]:
+    """Every trained configuration gets a kernel speedup: the best verified measurement of the
+    same pruning stored in the study, else one measured now (each of the suite's formats that
+    can hold it, through backend auto; stored with the run). The Fig. 4 series is trained
+    without a front measurement, and an untimed model could never be recommended."""
+    missing = [r for r in records if not r.get("dense") and r.get("speedup") is None
+               and r.get("status") == "ok"]
+    if not missing or not front or not front[0].point:
+        return list(records)
+    best: dict[tuple, tuple[float, int | None]] = {}
+
+    def offer(m: Any, mid: int | None) -> None:
+        if m.status == "ok" and m.speedup is not None:
+            key = _prune_key(m.point.prune)
+            if key not in best or m.speedup > best[key][0]:
+                best[key] = (m.speedup, mid)
+
+    for sm in store.measurements(study=study) if study else []:
+        offer(sm.measurement, sm.id)
+    template = Point.from_dict(front[0].point)
+    todo = []
+    for rec in missing:
+        prune = _spec_of(rec, template.seed)
+        if _prune_key(prune) in best:
+            continue
+        for fmt in suite.space.format:
+            if fmt == "dense" or (fmt == "row_group" and prune.pattern != "row_group"):
+                continue
+            point = dataclasses.replace(template, format=fmt, backend="auto", prune=prune)
+            if suite.space.violation(point) is None:
+                todo.append(point)
+    if todo:
+        if measure is None:
+            from harness.measure.runner import Bench
+
+            bench = Bench(suite.measure, device=device, threads=suite.threads, store=store)
+            measure = bench.measure_many
+        for m in measure(todo):
+            offer(m, store.add_measurement(run_id, m))
+    out = []
+    for rec in records:
+        match = best.get(_rec_key_as_prune(rec)) if rec in missing else None
+        out.append(dict(rec, speedup=match[0], measurement_id=match[1]) if match else rec)
+    return out
+
+
+def _spec_of(rec: dict, seed: int) -> PruneSpec:
+    return PruneSpec(pattern=rec["pattern"], rate=float(rec["pruning_rate"]),
+                     group_size=int(rec.get("group_size") or 1),
+                     block=pair(rec.get("block") or (1, 1)),
+                     nm=pair(rec.get("nm") or (2, 4)),
+                     aggregation=rec.get("aggregation") or "rms", seed=seed)
+
+
+def _rec_key_as_prune(rec: dict) -> tuple:
+    return _prune_key(_spec_of(rec, 0))
 
 
 def decide_and_store(suite: Any, store: Any, run_id: int, front: Sequence[Any],

@@ -47,3 +47,44 @@ def test_flatten_gives_the_report_keys():
     flat = flatten(rec)
     assert flat["dense"] is False and flat["pruning_rate"] == 0.9 and flat["group_size"] == 8
     assert flatten({"kind": "dense", "prune": None})["dense"] is True
+
+
+def test_every_trained_configuration_gets_a_measured_kernel():
+    """The Fig. 4 series is trained without a front measurement: it is looked up in the study's
+    stored measurements, else measured, so a model within budget can be recommended."""
+    from types import SimpleNamespace
+
+    from harness.core.measurement import Measurement
+    from harness.tune.train_stage import time_untimed
+
+    suite = loads_suite(SUITE.replace("format: csr", "format: [csr, row_group]"))
+    front = [_row(0.98, 16, 3.0, 2)]
+    stored_point = Point(64, 64, 8, format="csr", prune=PruneSpec("row_group", 0.9, 4))
+    stored = Measurement(stored_point, "ok", speedup=1.8, speedup_ci=(1.7, 1.9))
+    added: list = []
+
+    class Store:
+        def measurements(self, study=None):
+            return [SimpleNamespace(measurement=stored, id=7)] if study == "s" else []
+
+        def add_measurement(self, run_id, m, context_key=None):
+            added.append(m)
+            return 100 + len(added)
+
+    asked: list = []
+
+    def measure(points):
+        asked.extend(points)
+        return [Measurement(p, "ok", speedup=2.5 if p.format == "row_group" else 2.0,
+                            speedup_ci=(1.0, 3.0)) for p in points]
+
+    recs = [flatten({"kind": "pruned", "status": "ok", "accuracy": 0.9,
+                     "prune": {"pattern": "row_group", "rate": r, "group_size": g,
+                               "aggregation": "rms"}}) for r, g in ((0.9, 4), (0.9, 16))]
+    recs.append(flatten({"kind": "dense", "status": "ok", "accuracy": 0.95}))
+    out = time_untimed(suite, Store(), 1, front, recs, device="cpu", study="s",
+                       measure=measure)
+    assert (out[0]["speedup"], out[0]["measurement_id"]) == (1.8, 7)  # found in the study
+    assert {(p.format, p.prune.group_size) for p in asked} == {("csr", 16), ("row_group", 16)}
+    assert (out[1]["speedup"], out[1]["measurement_id"]) == (2.5, 102)  # the faster format
+    assert "speedup" not in out[2] and len(added) == 2
