@@ -129,7 +129,23 @@ class ScipyEngine:
         return int(y.shape[0])
 
 
-class TorchEngine:
+class _TorchIndexing:
+    """Row indices of the torch engines: torch tensors on the engine's device."""
+
+    torch: Any
+    device: Any
+
+    def arange(self, n: int) -> Any:
+        return self.torch.arange(n, device=self.device)
+
+    def to_numpy(self, a: Any) -> np.ndarray:
+        return a.cpu().numpy().astype("int64")
+
+    def n_rows(self, y: Any) -> int:
+        return int(y.shape[0])
+
+
+class TorchEngine(_TorchIndexing):
     """torch.sparse CSR × CSR (MKL on CPU, cuSPARSE on CUDA), float32."""
 
     def __init__(self, device: str = "cpu", buffer: bool = False) -> None:
@@ -190,14 +206,6 @@ class TorchEngine:
         return t.sparse_csr_tensor(crow[idx], y.col_indices(), y.values(),
                                    size=(rows.numel(), y.shape[1]))
 
-    def arange(self, n: int) -> Any:
-        return self.torch.arange(n, device=self.device)
-
-    def to_numpy(self, a: Any) -> np.ndarray:
-        return a.cpu().numpy().astype("int64")
-
-    def n_rows(self, y: Any) -> int:
-        return int(y.shape[0])
 
 
 class CupyEngine(ScipyEngine):
@@ -241,7 +249,7 @@ class CupyEngine(ScipyEngine):
         return self.cp.asnumpy(a).astype("int64")
 
 
-class DenseEngine:
+class DenseEngine(_TorchIndexing):
     """Dense float32 torch matmul with the fused epilogue; only for small networks."""
 
     def __init__(self, device: str = "cpu") -> None:
@@ -267,14 +275,6 @@ class DenseEngine:
     def take_rows(self, y: Any, rows: Any) -> Any:
         return y if rows.numel() == y.shape[0] else y.index_select(0, rows)
 
-    def arange(self, n: int) -> Any:
-        return self.torch.arange(n, device=self.device)
-
-    def to_numpy(self, a: Any) -> np.ndarray:
-        return a.cpu().numpy().astype("int64")
-
-    def n_rows(self, y: Any) -> int:
-        return int(y.shape[0])
 
 
 class BundledCpuEngine:
