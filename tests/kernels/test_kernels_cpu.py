@@ -245,7 +245,7 @@ def test_bench_measures_the_numba_backend_with_its_compile_time(monkeypatch):
     assert m.provenance["backend"] == "numba"
     c = m.counters
     assert c["numba.compile_s"] > 0 and isinstance(c["numba.cache_hit"], bool)
-    assert c["numba.threads"] == 1 and c["numba.config"].startswith("rows=")
+    assert c["numba.threads"] == 1 and c["numba.config"].startswith("rows=")  # g = 8: row kernel
     assert m.peak_fraction == pytest.approx(c["roofline.bound_s"] / m.stats.median)
 
 

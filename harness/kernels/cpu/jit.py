@@ -160,3 +160,20 @@ def csr_kernel(crow, cols, values, x, out, bias, has_bias, relu, has_clamp, clam
 
 
 KERNELS = {"row_group": row_group_kernel, "bsr": bsr_kernel, "csr": csr_kernel}
+
+
+@njit(parallel=True, fastmath=True, cache=True, nogil=True)
+def gather_rows_kernel(row_ptr, pos, parts, out, bias, has_bias, relu, has_clamp, clamp):
+    """out[r] = Σ parts[pos[p]] over the stored groups p of row r, then the epilogue (the second
+    half of harness.kernels.cpu.groupgemm: the partial products of every group, summed per row)."""
+    m = row_ptr.size - 1
+    n = parts.shape[1]
+    for r in prange(m):
+        y = out[r]
+        for q in range(n):
+            y[q] = 0
+        for p in range(row_ptr[r], row_ptr[r + 1]):
+            t = parts[pos[p]]
+            for q in range(n):
+                y[q] += t[q]
+        _epilogue(y, n, bias, r, has_bias, relu, has_clamp, clamp)

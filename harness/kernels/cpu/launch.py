@@ -131,6 +131,13 @@ def bind(op: Operand, x: torch.Tensor, *, bias: torch.Tensor | None = None, relu
     import torch
 
     m, _, n = check(op, x, bias, out)
+    from harness.kernels.cpu import groupgemm
+
+    if config is None and groupgemm.applies(op, n):  # row groups as batched GEMMs
+        t = max(1, min(int(threads or torch.get_num_threads()), max_threads()))
+        out = out if out is not None else torch.empty((m, n), dtype=x.dtype)
+        return groupgemm.bind(op, x, bias=bias, relu=relu, clamp=clamp, out=out,
+                              threads=t)  # type: ignore[return-value]
     kind = op.format
     width = int(op.meta.get("group_size", 1)) if kind == "row_group" else \
         int(op.meta.get("block", (1, 1))[1]) if kind == "bsr" else 8
