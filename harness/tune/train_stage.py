@@ -103,18 +103,20 @@ def time_untimed(suite: Any, store: Any, run_id: int, front: Sequence[Any],
                  records: Sequence[dict], *, device: str, study: str | None,
                  measure: Callable[[list[Point]], list[Any]] | None = None) -> list[dict]:
     """Every trained configuration gets a kernel speedup: the best verified measurement of the
-    same pruning stored in the study, else one measured now (each of the suite's formats that
-    can hold it, through backend auto; stored with the run). The Fig. 4 series is trained
+    same pruning over the suite's formats — stored in the study, or measured now for the formats
+    not yet measured (through backend auto; stored with the run). The Fig. 4 series is trained
     without a front measurement, and an untimed model could never be recommended."""
     missing = [r for r in records if not r.get("dense") and r.get("speedup") is None
                and r.get("status") == "ok"]
     if not missing or not front or not front[0].point:
         return list(records)
     best: dict[tuple, tuple[float, int | None]] = {}
+    seen: set[tuple] = set()  # (pruning, format) already measured in the study
 
     def offer(m: Any, mid: int | None) -> None:
+        key = _prune_key(m.point.prune)
+        seen.add((key, m.point.format))
         if m.status == "ok" and m.speedup is not None:
-            key = _prune_key(m.point.prune)
             if key not in best or m.speedup > best[key][0]:
                 best[key] = (m.speedup, mid)
 
@@ -124,10 +126,9 @@ def time_untimed(suite: Any, store: Any, run_id: int, front: Sequence[Any],
     todo = []
     for rec in missing:
         prune = _spec_of(rec, template.seed)
-        if _prune_key(prune) in best:
-            continue
-        for fmt in suite.space.format:
-            if fmt == "dense" or (fmt == "row_group" and prune.pattern != "row_group"):
+        for fmt in suite.space.format:  # every format of the suite, so the best kernel counts
+            if fmt == "dense" or (fmt == "row_group" and prune.pattern != "row_group") \
+                    or (_prune_key(prune), fmt) in seen:
                 continue
             point = dataclasses.replace(template, format=fmt, backend="auto", prune=prune)
             if suite.space.violation(point) is None:
