@@ -34,6 +34,15 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a clone without installing
 
+
+def _rel(path: Path) -> str:
+    """A path as committed results show it: relative to the repository (else its name)."""
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return path.name
+
+
 FULL_RATES = [round(0.80 + 0.02 * i, 2) for i in range(10)]
 FULL_GROUPS = [1, 2, 4, 8, 16, 32, 64]
 FULL_NS = [1, 8, 50, 256]
@@ -234,7 +243,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{i + 1}/{len(grid)}] rate {rate:.2f} g {g} N {n} "
               f"({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
     result = {"machine": peaks, "method": __doc__.split("Method: ", 1)[1].split("\n\n")[0],
-              "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(a).items()},
+              # paths relative to the repository: no machine's folders in committed results
+              "args": {k: (_rel(v) if isinstance(v, Path) else v) for k, v in vars(a).items()},
               "points": points, "wall_s": time.perf_counter() - t0}
     a.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = a.out.with_suffix(".tmp")
