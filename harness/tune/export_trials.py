@@ -19,10 +19,9 @@ from harness.tune.storage import optuna_storage
 if TYPE_CHECKING:
     from harness.store.api import Store
 
-BASE_COLUMNS = ("study", "number", "state", "datetime_start", "datetime_complete",
-                "duration_s", "point_key", "measurement_id", "run_id", "status", "reason",
-                "reused", "new", "label")
 ATTRS = ("point_key", "measurement_id", "run_id", "status", "reason", "reused", "new", "label")
+BASE_COLUMNS = ("study", "number", "state", "datetime_start", "datetime_complete",
+                "duration_s", *ATTRS)
 
 
 def trial_rows(store: Store, studies: Sequence[str], *,
