@@ -16,7 +16,6 @@ import argparse
 import json
 import sys
 import time
-from pathlib import Path
 
 TARGET_RATE = 2.40488e10  # the paper's GTX 1080, cuSPARSE with buffer, 1024 × 120
 FAST = ("numba_fused-filter", "scipy-filter", "scipy-buffer")
@@ -86,9 +85,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.out:
         from dataclasses import asdict
 
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps([{**asdict(r), "rate": r.rate, "time_s": r.time_s}
-                                              for r in results], indent=2))
+        from harness.core.paths import write_text
+
+        write_text(args.out, json.dumps([{**asdict(r), "rate": r.rate, "time_s": r.time_s}
+                                         for r in results], indent=2))
     return 0
 
 

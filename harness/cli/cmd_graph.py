@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -173,7 +172,6 @@ def _write_json(path: Path, suite: GraphSuite, results: list[Result]) -> None:
     rows = [{**{k: v for k, v in asdict(r).items() if k != "extra"},
              "samples_s": list(r.samples_s), "time_s": r.time_s, "rate_edges_per_s": r.rate,
              "time_per_layer_s": r.time_per_layer_s} for r in results]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps({"suite": suite.name, "results": rows}, indent=2))
-    os.replace(tmp, path)
+    from harness.core.paths import write_text
+
+    write_text(path, json.dumps({"suite": suite.name, "results": rows}, indent=2))

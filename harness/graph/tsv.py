@@ -123,19 +123,15 @@ def load_images(path: str | Path, neurons: int, limit: int | None = None) -> sp.
 
 def write_triples(path: str | Path, m: sp.spmatrix) -> None:
     """`m`'s stored entries as 1-based `row col value` lines (the official layout), atomically."""
-    import os
-
     import numpy as np
 
-    path = Path(path)
+    from harness.core.paths import write_text
+
     c = m.tocoo()
     order = np.lexsort((c.col, c.row))
     lines = [f"{r + 1}\t{k + 1}\t{v:g}\n" for r, k, v in
              zip(c.row[order], c.col[order], c.data[order], strict=True)]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text("".join(lines), encoding="ascii")
-    os.replace(tmp, path)
+    write_text(path, "".join(lines))
 
 
 def load_categories(path: str | Path) -> np.ndarray:
