@@ -126,14 +126,15 @@ def group_lasso(model, data, prune, cfg, *, options=None, device: str = "cpu",
     widths: list[int] = []
     hidden0 = _hidden_width(model)
     n_train = len(data.y_train)
-    dense_flops = epoch_flops(model, data.in_shape, n_train)
+    # training FLOPs of one epoch of the model as it is now: measured again only when
+    # a reconfiguration changes its shape
+    per_epoch = dense_flops = epoch_flops(model, data.in_shape, n_train)
     flops: list[float] = []  # training FLOPs of every epoch, of the model as it was then
     done, chunk = 0, 0
     while done < cfg.epochs:
         if deadline is not None and done > 0 and time.perf_counter() > deadline:
             break
         n = min(interval, cfg.epochs - done)
-        per_epoch = epoch_flops(model, data.in_shape, n_train)
         rows = train(model, data, with_epochs(cfg, n, chunk), device=device, penalty=penalty,
                      optimizer=opt, deadline=deadline, on_epoch=on_epoch)
         history += rows
@@ -142,10 +143,10 @@ def group_lasso(model, data, prune, cfg, *, options=None, device: str = "cpu",
         zero_small_groups(model, threshold)
         if is_mlp(model):
             model, opt, widths = reconfigure(model, opt)
+            per_epoch = epoch_flops(model, data.in_shape, n_train)
     masks = _nonzero_masks(model)
     before = before_finetune(model, data, device=device)
     if final_epochs:
-        per_epoch = epoch_flops(model, data.in_shape, n_train)
         rows = train(model, data, with_epochs(cfg, final_epochs, 999), device=device,
                      masks=masks, deadline=deadline, on_epoch=on_epoch)
         history += rows
