@@ -28,7 +28,13 @@ _SECRET_PARAM = re.compile(
     r"(?i)(?<![A-Za-z0-9_])(" + "|".join(sorted(SECRET_PARAMS, key=len, reverse=True))
     + r")(=)([^&\s'\"<>;]*)")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+_URL = re.compile(_SCHEME.pattern + r"[^\s'\"<>]*")
 MASK = "***"
+
+
+def _mask_params(text: str) -> str:
+    """`text` with the value of every secret `name=value` pair masked."""
+    return _SECRET_PARAM.sub(lambda m: m.group(1) + "=" + MASK, text)
 
 
 def _split_userinfo(rest: str) -> tuple[str | None, str]:
@@ -49,24 +55,20 @@ def redact(url: str) -> str:
     match = _SCHEME.match(url)
     if match is None:
         scheme = url.split(":", 1)[0] if ":" in url else "?"
-        return f"{_SECRET_PARAM.sub(lambda m: m.group(1) + '=' + MASK, scheme)}:…"
+        return f"{_mask_params(scheme)}:…"
     head, rest = match.group(), url[match.end():]
     userinfo, remainder = _split_userinfo(rest)
     if userinfo is not None:
         user = userinfo.split(":", 1)[0]
         shown = f"{user}:{MASK}" if ":" in userinfo else user
         rest = f"{shown}@{remainder}"
-    return head + _SECRET_PARAM.sub(lambda m: m.group(1) + "=" + MASK, rest)
+    return head + _mask_params(rest)
 
 
 def scrub(text: str) -> str:
     """`text` (a message, a log line, a page) with every URL in it redacted and every
     `password=…`-style pair masked, wherever it sits."""
-    def one(m: re.Match[str]) -> str:
-        return redact(m.group())
-
-    text = re.sub(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]*", one, text)
-    return _SECRET_PARAM.sub(lambda m: m.group(1) + "=" + MASK, text)
+    return _mask_params(_URL.sub(lambda m: redact(m.group()), text))
 
 
 def scrub_data(value: Any) -> Any:
