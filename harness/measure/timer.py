@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.measure.clock import Clock, PerfClock, Sampler
-from harness.measure.contention import ContentionRule, NullProbe, Probe, default_probe
+from harness.measure.contention import ContentionRule, NullProbe, Probe
 from harness.measure.stats import RunningSamples, median_ci, quantile
 
 CPU_TARGET_REL_NOISE = 0.05
@@ -185,14 +185,13 @@ def run_interleaved(variants: Mapping[str, Callable[[], Any]], policy: Policy, s
     Variants named in `warmed` were already warmed up and timed by this process (a repeated
     measurement of a cached, prepared variant): their warm-up calls are skipped. `blocks` gives
     known calls-per-sample; the others are calibrated from their last warm-up call (one call
-    per sample without a warm-up). Each round is judged by `probe` (default: none with an injected clock, the
-    OS's view of this process on a real one); disturbed rounds are discarded and re-timed.
+    per sample without a warm-up). Each round is judged by `probe` (default: none; `Bench`
+    decides which probe a device gets); disturbed rounds are discarded and re-timed.
     """
     if not variants:
         raise ValueError("no variants to time")
     clock = clock or getattr(sampler, "clock", None) or PerfClock()
-    if probe is None:
-        probe = default_probe("cpu") if isinstance(clock, PerfClock) else NullProbe()
+    probe = probe or NullProbe()
     order = tuple(variants)
     t_start = clock.now_s()
     known = dict(blocks or {})
@@ -208,7 +207,7 @@ def run_interleaved(variants: Mapping[str, Callable[[], Any]], policy: Policy, s
     res.blocks = {n: known.get(n) or block_size(calls.get(n, math.inf), policy) for n in order}
     res.discarded = {n: [] for n in order}
     running = {n: RunningSamples() for n in order}
-    cpu_ratios: list[float] = []
+    cpu_ratios = RunningSamples()  # CPU time per wall second of the rounds so far
     t_rounds = clock.now_s()
     k = policy.samples_per_round
     while True:
@@ -222,10 +221,10 @@ def run_interleaved(variants: Mapping[str, Callable[[], Any]], policy: Policy, s
                 res.schedule.append(name)
                 res.timed_s += s * res.blocks[name]
         load = probe.load(before, probe.snapshot())
-        typical = quantile(sorted(cpu_ratios), 0.5) if cpu_ratios else None
+        typical = quantile(cpu_ratios.sorted, 0.5) if len(cpu_ratios) else None
         reason = policy.contention.disturbed(load, typical)
         if load is not None and load.cpu_s is not None and load.wall_s > 0:
-            cpu_ratios.append(load.cpu_s / load.wall_s)
+            cpu_ratios.add(load.cpu_s / load.wall_s)
         if reason is not None:
             res.disturbed.append(reason)
             for name, xs in taken.items():
@@ -253,7 +252,7 @@ def run_interleaved(variants: Mapping[str, Callable[[], Any]], policy: Policy, s
 def take_samples(fn: Callable[[], Any], policy: Policy, sampler: Sampler,
                  clock: Clock | None = None) -> list[float]:
     """Adaptive samples of one callable (a single-variant run of the same loop)."""
-    return run_interleaved({"fn": fn}, policy, sampler, clock, probe=NullProbe()).samples["fn"]
+    return run_interleaved({"fn": fn}, policy, sampler, clock).samples["fn"]
 
 
 def merge_order(names: Sequence[str], baseline: str) -> tuple[str, ...]:
