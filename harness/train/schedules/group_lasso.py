@@ -153,7 +153,7 @@ def group_lasso(model, data, prune, cfg, *, options=None, device: str = "cpu",
         flops += [per_epoch] * len(rows)
     with torch.no_grad():
         nnz = sum(int((w != 0).sum()) for w in _weights(model))
-    hidden = sum(widths) if widths else _hidden_width(model)
+    hidden = _hidden_width(model)  # a reconfigured MLP's: sum(widths)
     result = finish(model, data, masks, history, t0, device=device, before=before,
                     extra={"lambda": state["lam"], "penalty_ratio0": state["ratio0"],
                            "hidden_widths": widths,
