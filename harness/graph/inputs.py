@@ -73,11 +73,7 @@ def mnist_inputs(neurons: int, count: int | None = None, path: str | None = None
     """The bundled MNIST training images (60 000), resampled and thresholded."""
     from harness.train import data
 
-    load = getattr(data, "bundled_mnist_arrays", None)
-    if load is None:
-        raise InputError("inputs.source: mnist needs the bundled MNIST loader "
-                         "(harness.train.data.bundled_mnist_arrays); use digits or tsv")
-    x_train = load()[0]
+    x_train = data.bundled_mnist_arrays()[0]
     return resample_threshold(_repeat(x_train, count), neurons)
 
 

@@ -64,12 +64,10 @@ def test_mnist_source_uses_the_bundled_loader(monkeypatch):
 
     images = np.zeros((3, 28, 28), dtype=np.uint8)
     images[1, 10:20, 10:20] = 255
-    monkeypatch.setattr(data, "bundled_mnist_arrays", lambda: (images, None, None, None),
-                        raising=False)
+    monkeypatch.setattr(data, "bundled_mnist_arrays", lambda: (images, None, None, None))
     y = graph_inputs.load_inputs("mnist", 1024, 5)  # 5 > 3: repeated
     assert y.shape == (5, 1024)
-    assert np.diff(y.indptr).tolist()[:3] == [0, np.diff(y.indptr)[1], 0]
-    assert np.diff(y.indptr)[1] > 0 and np.diff(y.indptr)[4] > 0
+    assert (np.diff(y.indptr) > 0).tolist() == [False, True, False, False, True]
 
 
 def test_tsv_source_needs_a_path_and_a_square_size():
