@@ -19,7 +19,7 @@ import traceback
 from typing import NoReturn
 
 from harness import __version__
-from harness.core.errors import FaultError, HarnessError, InputError
+from harness.core.errors import HarnessError, InputError
 from harness.core.registry import UnknownName
 
 COMMANDS = {
@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"harness {args.command}: interrupted", file=sys.stderr)
         return 130
-    except (FaultError, HarnessError) as exc:
+    except HarnessError as exc:  # FaultError and the rest; InputError is caught above
         if debug:
             traceback.print_exc()
         _say(args.command, f"failed: {exc}", args)
