@@ -104,8 +104,7 @@ def z_step(model: nn.Module, u: Mapping[str, torch.Tensor], prune, prune_kw=None
             pairs = {name: project_layer(x[name], specs[name]) for name in x}
             return ({n: z for n, (z, _) in pairs.items()}, {n: m for n, (_, m) in pairs.items()})
         masks = SCOPES.get(scope)(x, {n: specs[n] for n in x}, prune)
-        zero = torch.zeros((), dtype=next(iter(x.values())).dtype) if x else None
-        return {n: torch.where(masks[n], x[n], zero.to(x[n].device)) for n in x}, masks
+        return {n: x[n].masked_fill(~masks[n], 0.0) for n in x}, masks
 
 
 def u_step(u: Mapping[str, torch.Tensor], w: Mapping[str, torch.Tensor],
@@ -158,8 +157,7 @@ def admm(model, data, prune, cfg, *, options=None, device: str = "cpu",
     tol = float(opts.get("tol", TOLERANCE))
     t0 = time.perf_counter()
     model.to(device)
-    kw = {k: v for k, v in dict(prune_kw or {}).items() if k != "scope"}
-    specs = layer_specs(model, prune, **kw)
+    specs = layer_specs(model, prune, **dict(prune_kw or {}))  # ignores `scope`
     params = resolve_params(model, [n for n, s in specs.items() if s is not None])
     u = {n: torch.zeros_like(p.detach()) for n, p in params.items()}
     z, _ = z_step(model, u, prune, prune_kw)  # Z⁰ = Π_S(W⁰), U⁰ = 0
