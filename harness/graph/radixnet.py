@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.core.errors import InputError
+from harness.core.paths import atomic_target
 
 if TYPE_CHECKING:
     import numpy as np
@@ -194,8 +195,6 @@ def load_or_generate(neurons: int, layers: int, *, seed: int = 0, permute: bool 
             pass  # a damaged cache file is regenerated below
     net = generate(neurons, layers, seed=seed, permute=permute)
     cols = np.stack([w.indices.reshape(neurons, CONNECTIONS) for w in net]).astype(np.int32)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
-    np.savez(tmp, cols=cols)
-    os.replace(tmp, path)
+    with atomic_target(path) as tmp, tmp.open("wb") as f:  # a file object: savez adds no suffix
+        np.savez(f, cols=cols)
     return net
