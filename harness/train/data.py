@@ -89,8 +89,9 @@ def _to_dataset(name: str, x_tr, y_tr, x_va, y_va, x_te, y_te, in_shape, n_class
     mean32, std32 = mean.astype(np.float32), std.astype(np.float32)
 
     def norm(x: np.ndarray) -> torch.Tensor:
-        z = (x.reshape(len(x), -1).astype(np.float32) - mean32) / std32
-        return torch.from_numpy(np.ascontiguousarray(z, dtype=np.float32)).reshape(len(x), *in_shape)
+        # (x − mean) already makes a new float32 array: no copy of x before it
+        z = (x.reshape(len(x), -1).astype(np.float32, copy=False) - mean32) / std32
+        return torch.from_numpy(z).reshape(len(x), *in_shape)
 
     def lab(y: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(np.asarray(y, dtype=np.int64))
