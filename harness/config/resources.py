@@ -20,13 +20,14 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
+from harness.core.dtypes import itemsize
+
 ENV_LIMIT = "HARNESS_MAX_PROBLEM_BYTES"
-_ITEMSIZE = {"float32": 4, "float16": 2, "bfloat16": 2}
 
 
 def problem_bytes(m: int, k: int, n: int, dtype: str) -> int:
     """Estimated peak bytes of measuring one point (see the module docstring)."""
-    s = _ITEMSIZE.get(dtype, 4)
+    s = itemsize(dtype)
     return s * (2 * m * k + k * n + 2 * m * n) + 4 * m * k + 8 * (m * k + k * n + m * n)
 
 
@@ -50,7 +51,7 @@ def host_available() -> int | None:
 
 def configured_limit() -> tuple[int | None, str]:
     """(bytes, what it is) of the user's limit from HARNESS_MAX_PROBLEM_BYTES, else (None, '').
-    A value that is not a positive number is reported by `limit_problem`."""
+    A value that is not a positive number raises ValueError (the caller names the variable)."""
     raw = os.environ.get(ENV_LIMIT)
     if not raw:
         return None, ""
