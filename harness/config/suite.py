@@ -41,7 +41,7 @@ from harness.config.tuner import TunerProfile, default_profile, profile_from_doc
 from harness.config.validate import validate
 from harness.config.yamlload import Document, join, load, loads
 from harness.core import dtypes as core_dtypes
-from harness.core.errors import InputError
+from harness.core.errors import InputError, _short
 from harness.core.point import Point
 
 MAX_RATES = 10_000  # a smaller step is a typo, and would make the grid unbounded
@@ -171,12 +171,6 @@ def _check_size(doc: Document, space: Space, dtypes: tuple[str, ...]) -> None:
         raise doc.error(path, f"problem {list(shape)} in {dtype} needs about {res.gib(need)} "
                               f"(weights, activations, outputs, float64 reference); expected at "
                               f"most {res.gib(limit)} ({what})")
-
-
-def _short(value: Any) -> str:
-    from harness.core.errors import _short as short
-
-    return short(value)
 
 
 def _listify(value: Any) -> list[Any]:
