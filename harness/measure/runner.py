@@ -89,6 +89,17 @@ def _one_line(exc: BaseException) -> str:
     return text if len(text) <= 300 else text[:297] + "..."
 
 
+def _check_output(prepared: Any, reference: Any, p: Point) -> tuple[float, str | None]:
+    """One call of a prepared variant against the float64 reference: (rel_error, why it fails
+    the dtype's tolerance, or None)."""
+    out = prepared.run()
+    prepared.sync()
+    err = verification.rel_error(prepared.to_torch(out), reference)
+    if verification.passes(err, p.dtype, p.device):
+        return err, None
+    return err, f"rel_error {err:.3g} > tolerance {verification.tolerance(p.dtype, p.device):g}"
+
+
 class Bench:
     def __init__(self, settings: Any, *, device: str, threads: int | None = None,
                  counters: Sequence[str] = (), clock: Clock | None = None,
@@ -235,17 +246,14 @@ class Bench:
         from harness.core.dtypes import to_torch
 
         verification.poison((p.m, p.n), to_torch(p.dtype), p.device)
-        out = prepared.run()
-        prepared.sync()
-        err = verification.rel_error(prepared.to_torch(out), pruned.reference)
+        err, why = _check_output(prepared, pruned.reference, p)
         v.rel_error = err
-        if verification.passes(err, p.dtype, p.device):
+        if why is None:
             v.verified = True
             v.reference = pruned.reference
             return
-        tol = verification.tolerance(p.dtype, p.device)
-        v.done = Measurement(p, "invalid", reason=f"rel_error {err:.3g} > tolerance {tol:g}",
-                             rel_error=err, provenance={"backend": v.backend})
+        v.done = Measurement(p, "invalid", reason=why, rel_error=err,
+                             provenance={"backend": v.backend})
 
     # -- one problem --------------------------------------------------------------------------
 
@@ -359,13 +367,8 @@ class Bench:
         if not (self.verify and v.verified and v.prepared is not None
                 and v.reference is not None):
             return None
-        out = v.prepared.run()
-        v.prepared.sync()
-        err = verification.rel_error(v.prepared.to_torch(out), v.reference)
-        if verification.passes(err, v.point.dtype, v.point.device):
-            return None
-        tol = verification.tolerance(v.point.dtype, v.point.device)
-        return f"wrong after timing: rel_error {err:.3g} > tolerance {tol:g} (right before)"
+        _, why = _check_output(v.prepared, v.reference, v.point)
+        return None if why is None else f"wrong after timing: {why} (right before)"
 
     def _build(self, v: _Variant, base: _Variant, res: Any, observed: dict, peak: Any,
                setup_s: float, wall_s: float) -> Measurement:
