@@ -238,6 +238,13 @@ def signal_died(losses: Sequence[float], chance: float,
     return bool(losses) and all(not (x < (1.0 - tolerance) * chance) for x in losses)
 
 
+def run_signal_died(history: Sequence[Mapping[str, Any]], test_loss: float, data: Dataset) -> bool:
+    """`signal_died` of a training run: its per-epoch training losses, then its test loss,
+    against the chance loss of `data`'s training labels."""
+    return signal_died([row["train_loss"] for row in history] + [test_loss],
+                       chance_loss(data.y_train))
+
+
 def steps_per_epoch(data: Dataset, cfg: TrainConfig) -> int:
     return math.ceil(len(data.y_train) / cfg.batch_size)
 
@@ -283,11 +290,9 @@ def pretrain(model_name: str, data: Dataset, cfg: TrainConfig, *, device: str = 
     history = train(model, data, cfg, device=device)
     train_s = time.perf_counter() - t0
     acc, loss = evaluate(model, data.x_test, data.y_test, device=device)
-    died = signal_died([row["train_loss"] for row in history] + [loss],
-                       chance_loss(data.y_train))
     record = {"accuracy": acc, "loss": loss, "val_accuracy": history[-1]["val_accuracy"],
               "sparsity": 0.0, "epochs": len(history), "time_s": train_s, "key": key,
-              "signal_died": died, "model_options": model_opts}
+              "signal_died": run_signal_died(history, loss, data), "model_options": model_opts}
     if cache:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".tmp{os.getpid()}")

@@ -58,17 +58,16 @@ def finish(model: nn.Module, data: Dataset, masks: Mapping[str, torch.Tensor],
            before: Mapping[str, float] | None = None) -> TrainResult:
     """Evaluate on the test split and package the result record: accuracy after fine-tuning,
     `before` (accuracy_before / loss_before, from `before_finetune`) and the signal-died flag."""
-    from harness.train.trainer import TrainResult, chance_loss, evaluate, signal_died, sparsity
+    from harness.train.trainer import TrainResult, evaluate, run_signal_died, sparsity
 
     acc, loss = evaluate(model, data.x_test, data.y_test, device=device)
-    died = signal_died([row["train_loss"] for row in history] + [loss],
-                       chance_loss(data.y_train))
     return TrainResult(
         accuracy=acc, loss=loss,
         val_accuracy=history[-1]["val_accuracy"] if history else float("nan"),
         sparsity=sparsity(model, masks), epochs=len(history),
         time_s=time.perf_counter() - t0, masks=dict(masks), model=model, history=history,
-        extra={**dict(before or {}), "signal_died": died, **dict(extra or {})})
+        extra={**dict(before or {}), "signal_died": run_signal_died(history, loss, data),
+               **dict(extra or {})})
 
 
 def with_epochs(cfg: TrainConfig, epochs: int, seed_offset: int = 0) -> TrainConfig:
