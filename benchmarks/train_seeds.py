@@ -180,7 +180,7 @@ def zhang(args) -> list[dict]:
             spec = PruneSpec(pattern=pattern, rate=rate, seed=seed)
             kw = {"skip_last": True}
             admm = _run("admm", dense, data, spec, _ft(args, seed), prune_kw=kw,
-                        options={"iters": args.admm_iters})
+                        options={} if args.admm_iters is None else {"iters": args.admm_iters})
             rows.append(_row({"case": "admm", "pattern": pattern}, admm, seed))
             _say(rows[-1])
             total = admm["admm_epochs"] + args.finetune
@@ -268,7 +268,8 @@ def main(argv: list[str] | None = None) -> dict:
                     help="fig4: 1 2 4 8 16 32 64; aggregation: 1 8 32")
     ap.add_argument("--scopes", nargs="+", default=["layer", "global"])
     ap.add_argument("--input-layer", type=lambda s: s.lower() == "true", default=True)
-    ap.add_argument("--admm-iters", type=int, default=15)
+    ap.add_argument("--admm-iters", type=int, default=None,
+                    help="zhang: ADMM iterations at most (default: the schedule's)")
     ap.add_argument("--interval", type=int, default=2, help="lym: epochs between reconfigurations")
     ap.add_argument("--train-subset", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
