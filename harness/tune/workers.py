@@ -114,17 +114,9 @@ def run_workers(opts: Any, *, study_name: str, trials: int | None, url: str) -> 
                 procs.append(subprocess.Popen(
                     worker_command(opts, study_name=study_name, trials=n, index=i), env=env,
                     preexec_fn=preexec))
-        codes = [_wait(p) for p in procs]
+        codes = [p.wait() for p in procs]  # EINTR is retried inside (PEP 475)
     if forward.count:
         raise KeyboardInterrupt
     bad = [c for c in codes if c not in (0, STOPPED)]
     if bad:
         raise FaultError(f"{len(bad)} of {len(procs)} workers failed (exit codes {bad})")
-
-
-def _wait(proc: subprocess.Popen) -> int:
-    while True:
-        try:
-            return proc.wait()
-        except InterruptedError:  # pragma: no cover (PEP 475 retries; kept for safety)
-            continue
