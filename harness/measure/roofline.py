@@ -16,7 +16,7 @@ Small-N sparse products are usually compute-bound on a CPU, which a bandwidth-on
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -78,18 +78,23 @@ def measure_peak(device: str, *, nbytes: int | None = None, reps: int | None = N
     return 2.0 * src.numel() * src.element_size() / best
 
 
-def peak_bandwidth(device: str, threads: int | None = None,
-                   store: Store | None = None) -> float:
-    key = device_key(device, threads)
+def _peak(key: str, measure: Callable[[], float], method: str, store: Store | None) -> float:
+    """A device peak: from memory, else the store, else measured once (and stored)."""
     if key in _peaks:
         return _peaks[key]
-    bps = store.get_peak(key) if store is not None else None
-    if bps is None:
-        bps = measure_peak(device)
+    value = store.get_peak(key) if store is not None else None
+    if value is None:
+        value = measure()
         if store is not None:
-            store.set_peak(key, bps, PEAK_METHOD)
-    _peaks[key] = bps
-    return bps
+            store.set_peak(key, value, method)
+    _peaks[key] = value
+    return value
+
+
+def peak_bandwidth(device: str, threads: int | None = None,
+                   store: Store | None = None) -> float:
+    # looked up at call time: tests replace measure_peak
+    return _peak(device_key(device, threads), lambda: measure_peak(device), PEAK_METHOD, store)
 
 
 def flops_key(device: str, threads: int | None, dtype: str) -> str:
@@ -133,16 +138,8 @@ def measure_peak_flops(device: str, dtype: str = "float32", *, size: int | None 
 def peak_flops(device: str, dtype: str, threads: int | None = None,
                store: Store | None = None) -> float:
     """The device's dense matmul FLOP/s in `dtype`: memory, else the store, else measured once."""
-    key = flops_key(device, threads, dtype)
-    if key in _peaks:
-        return _peaks[key]
-    fps = store.get_peak(key) if store is not None else None
-    if fps is None:
-        fps = measure_peak_flops(device, dtype)
-        if store is not None:
-            store.set_peak(key, fps, FLOPS_METHOD)
-    _peaks[key] = fps
-    return fps
+    return _peak(flops_key(device, threads, dtype), lambda: measure_peak_flops(device, dtype),
+                 FLOPS_METHOD, store)
 
 
 def roofline(point: Point, operand_bytes: Mapping[str, int], nnz: int, median_s: float,
