@@ -277,7 +277,7 @@ class DenseEngine(_TorchIndexing):
 
 
 
-class BundledCpuEngine:
+class BundledCpuEngine(_TorchIndexing):
     """The bundled CPU kernels (harness.kernels.cpu, Numba) with their fused epilogue
     y = min(ReLU(W·X + b), 32): activations are dense and transposed (neurons × inputs), so a
     layer is Zᵀ = Wᵀ·Yᵀ. Adding b to every entry is exact here only because the challenge's
@@ -286,7 +286,7 @@ class BundledCpuEngine:
     def __init__(self) -> None:
         import torch
 
-        self.torch = torch
+        self.torch, self.device = torch, torch.device("cpu")
         self._bias: dict[tuple[int, float], Any] = {}
 
     def weight(self, w: sp.csr_matrix) -> Any:
@@ -323,11 +323,5 @@ class BundledCpuEngine:
     def take_rows(self, y: Any, rows: Any) -> Any:
         return y if rows.numel() == y.shape[1] else y.index_select(1, rows).contiguous()
 
-    def arange(self, n: int) -> Any:
-        return self.torch.arange(n)
-
-    def to_numpy(self, a: Any) -> np.ndarray:
-        return a.cpu().numpy().astype("int64")
-
-    def n_rows(self, y: Any) -> int:
+    def n_rows(self, y: Any) -> int:  # activations are transposed: inputs are columns
         return int(y.shape[1])
