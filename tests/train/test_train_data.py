@@ -88,6 +88,20 @@ def test_bundled_mnist_shapes_checksum_and_seed_split(monkeypatch):
     assert abs(float(d.x_train[:5000].mean())) < 0.05
 
 
+def test_bundled_mnist_is_read_and_checksummed_once_per_process(monkeypatch):
+    from harness.train import data as data_mod
+
+    calls = []
+    real = data_mod._sha256
+    monkeypatch.setattr(data_mod, "_sha256", lambda path: calls.append(path) or real(path))
+    data_mod.bundled_mnist_arrays.cache_clear()
+    try:
+        first = data_mod.bundled_mnist_arrays()
+        assert data_mod.bundled_mnist_arrays() is first and len(calls) == 1
+    finally:
+        data_mod.bundled_mnist_arrays.cache_clear()
+
+
 def test_bundled_mnist_bad_checksum_or_missing_package_is_one_line(monkeypatch):
     import importlib.util
 
