@@ -17,7 +17,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from harness.core.errors import UnsupportedError
-from harness.graph.network import Network, edges
+from harness.graph.network import Network
 from harness.graph.radixnet import CONNECTIONS
 from harness.graph.variants import VARIANTS, Variant
 
@@ -207,5 +207,5 @@ def to_measurement(r: Result, *, seed: int = 0, source: str = "radixnet",
                        wall_s=float(sum(r.samples_s)))
 
 
-__all__ = ["Result", "edges", "infer", "run_case", "run_variant", "threads_set",
+__all__ = ["Result", "infer", "run_case", "run_variant", "threads_set",
            "to_measurement"]
