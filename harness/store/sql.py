@@ -122,7 +122,7 @@ class SqlStore:
         with self._engine.connect() as conn:
             rows = conn.execute(select(t.c.id, t.c.config).where(t.c.status == "running")).all()
         gone = [r.id for r in rows
-                if liveness.is_gone((r.config or {}).get(liveness.KEY)
+                if liveness.is_gone(r.config.get(liveness.KEY)
                                     if isinstance(r.config, Mapping) else None)]
         if gone:
             with self._writer.begin() as conn:
