@@ -19,7 +19,6 @@ copy); otherwise `bind` keeps the row kernel.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +29,6 @@ if TYPE_CHECKING:
 
 MIN_N = 8
 MIN_G = 32  # shallower groups make the GEMMs too thin and the partial products too large
-_WARM: dict[str, tuple[float, bool]] = {}  # dtype → (seconds, loaded from the disk cache)
 
 
 def applies(op: Operand, n: int) -> bool:
@@ -65,22 +63,13 @@ class GroupGemm:
         return self.result
 
 
-def _warm(dtype: str) -> tuple[float, bool]:
-    """(seconds to compile or load the per-row pass, loaded from the disk cache?), once per
-    process and dtype."""
-    if dtype not in _WARM:
-        import numpy as np
+def _tiny_args(dtype: str) -> tuple:
+    """Arguments of exactly the per-row pass's types, for a 1×1 product (compiles it)."""
+    import numpy as np
 
-        from harness.kernels.cpu import jit
-
-        kernel = jit.gather_rows_kernel
-        hits = sum(kernel.stats.cache_hits.values())
-        t0 = time.perf_counter()
-        dt = np.dtype(dtype)
-        kernel(np.array([0, 1], np.int64), np.zeros(1, np.int64), np.ones((1, 1), dt),
-               np.empty((1, 1), dt), np.zeros(1, dt), False, False, False, dt.type(0))
-        _WARM[dtype] = (time.perf_counter() - t0, sum(kernel.stats.cache_hits.values()) > hits)
-    return _WARM[dtype]
+    dt = np.dtype(dtype)
+    return (np.array([0, 1], np.int64), np.zeros(1, np.int64), np.ones((1, 1), dt),
+            np.empty((1, 1), dt), np.zeros(1, dt), False, False, False, dt.type(0))
 
 
 def bind(op: Operand, x: torch.Tensor, *, bias: torch.Tensor | None, relu: bool,
@@ -115,7 +104,10 @@ def bind(op: Operand, x: torch.Tensor, *, bias: torch.Tensor | None, relu: bool,
     bias_n = bias.detach().contiguous().numpy() if bias is not None else np.zeros(1, dt)
     args = (ptr, pos, parts.view(ng * r_max, n).numpy(), out.numpy(), bias_n, bias is not None,
             bool(relu), clamp is not None, dt.type(clamp if clamp is not None else 0))
-    compile_s, hit = _warm(dtype)
+    from harness.kernels.cpu import jit
+    from harness.kernels.cpu.launch import compiled
+
+    compile_s, hit = compiled(jit.gather_rows_kernel, dtype, lambda: _tiny_args(dtype))
     counters = {"numba.compile_s": compile_s, "numba.cache_hit": hit,
                 "numba.config": f"groupgemm R={r_max}", "numba.threads": threads}
     return GroupGemm(a, x.detach().contiguous().view(ng, g, n), parts, args, threads, out,

@@ -9,6 +9,7 @@ that took and whether the cache answered.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +21,8 @@ if TYPE_CHECKING:
 
     from harness.formats.base import Operand
 
-_WARM: dict[tuple[str, str], tuple[float, bool]] = {}  # (kind, dtype) → (seconds, cache hit)
+# (kernel name, dtype) → (seconds, cache hit)
+_WARM: dict[tuple[str, str], tuple[float, bool]] = {}
 
 
 def _dtype_name(dtype: Any) -> str:
@@ -56,14 +58,19 @@ def warm(kind: str, dtype: str) -> tuple[float, bool]:
 
     The first call per process compiles or loads; later calls answer the first call's figures.
     """
-    key = (kind, dtype)
+    from harness.kernels.cpu import jit
+
+    return compiled(jit.KERNELS[kind], dtype, lambda: _tiny_args(kind, dtype))
+
+
+def compiled(kernel: Any, dtype: str, tiny_args: Callable[[], tuple]) -> tuple[float, bool]:
+    """(seconds to get `kernel`'s machine code for `dtype`, loaded from the disk cache?): one
+    call on tiny arguments of the real call's types, the first time per process and dtype."""
+    key = (kernel.py_func.__name__, dtype)
     if key not in _WARM:
         t0 = time.perf_counter()
-        from harness.kernels.cpu import jit
-
-        kernel = jit.KERNELS[kind]
         hits = sum(kernel.stats.cache_hits.values())
-        kernel(*_tiny_args(kind, dtype))
+        kernel(*tiny_args())
         _WARM[key] = (time.perf_counter() - t0, sum(kernel.stats.cache_hits.values()) > hits)
     return _WARM[key]
 
@@ -133,9 +140,9 @@ def bind(op: Operand, x: torch.Tensor, *, bias: torch.Tensor | None = None, relu
     m, _, n = check(op, x, bias, out)
     from harness.kernels.cpu import groupgemm
 
+    t = max(1, min(int(threads or torch.get_num_threads()), max_threads()))
+    out = out if out is not None else torch.empty((m, n), dtype=x.dtype)
     if config is None and groupgemm.applies(op, n):  # row groups as batched GEMMs
-        t = max(1, min(int(threads or torch.get_num_threads()), max_threads()))
-        out = out if out is not None else torch.empty((m, n), dtype=x.dtype)
         return groupgemm.bind(op, x, bias=bias, relu=relu, clamp=clamp, out=out,
                               threads=t)  # type: ignore[return-value]
     kind = op.format
@@ -149,7 +156,6 @@ def bind(op: Operand, x: torch.Tensor, *, bias: torch.Tensor | None = None, relu
     compile_s, hit = warm(kind, dtype)
     from harness.kernels.cpu import jit
 
-    out = out if out is not None else torch.empty((m, n), dtype=x.dtype)
     ptr, idx = _index_arrays(op)
     values = op.arrays["values"].detach().contiguous().numpy()
     xn = x.detach().contiguous().numpy()
@@ -158,7 +164,6 @@ def bind(op: Operand, x: torch.Tensor, *, bias: torch.Tensor | None = None, relu
     args = (ptr, idx, values, xn, out.numpy(), bias_n, bias is not None, bool(relu),
             clamp is not None, dt.type(clamp if clamp is not None else 0), int(cfg.rows),
             int(cfg.unroll))
-    t = max(1, min(int(threads or torch.get_num_threads()), max_threads()))
     counters = {"numba.compile_s": compile_s, "numba.cache_hit": hit,
                 "numba.config": cfg.label(), "numba.threads": t}
     return Bound(jit.KERNELS[kind], args, t, out, counters)
