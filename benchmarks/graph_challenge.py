@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from harness.graph.bench import run_case
     from harness.graph.inputs import load_inputs
-    from harness.graph.network import challenge_network, reference_categories
+    from harness.graph.network import challenge_network, edges, reference_categories
     from harness.graph.table import paper_table, results_table
     from harness.graph.variants import VARIANTS, variants_for
 
@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         truth = reference_categories(y0, net)
         ref_s = time.perf_counter() - t0
         print(f"{args.neurons}x{layers}: reference (SciPy float64) {len(truth)} categories in "
-              f"{ref_s:.1f} s ({y0.shape[0] * net.connections / ref_s:.3e} edges/s)", flush=True)
+              f"{ref_s:.1f} s ({edges(y0.shape[0], net) / ref_s:.3e} edges/s)", flush=True)
         for r in run_case(net, y0, names, truth=truth, repeats=args.repeats, batch=args.batch,
                           threads=args.threads, max_time_s=args.max_time):
             rate = f"{r.rate:.3e} edges/s ({r.time_s:.3f} s)" if r.rate else r.status
