@@ -242,24 +242,14 @@ def _search(opts: TuneOptions, suite: Any, profile: Any, store: Any, device: str
 def _post_in_run(opts: TuneOptions, suite: Any, store: Any, study: Any, result: TuneResult,
                  names: list[str], directions: list[str], device: str) -> TuneResult:
     """After `--workers`: the front, the training stage and the report, in a run of kind
-    "train" of the study (the workers' runs hold the measurements)."""
-    from harness.measure.provenance import collect
+    "train" of the study (the workers' runs hold the measurements), by the same run recipe."""
+    from harness.measure.recording import recording
 
-    run_id = store.begin_run("train", suite.name, config={"suite": suite.path,
-                                                          "after": "workers"},
-                             provenance=collect(device, suite.threads, suite.seed),
-                             study=result.study)
-    status = "failed"
-    try:
-        out = _post(opts, suite, store, study, replace(result, run_id=run_id), names,
-                    directions, device)
-        status = "finished"
-        return out
-    except KeyboardInterrupt:
-        status = "interrupted"
-        raise
-    finally:
-        store.end_run(run_id, status)
+    with recording(store, "train", suite.name, measure=suite.measure, device=device,
+                   threads=suite.threads, seed=suite.seed,
+                   config={"suite": suite.path, "after": "workers"}, study=result.study) as rec:
+        return _post(opts, suite, store, study, replace(result, run_id=rec.run_id), names,
+                     directions, device)
 
 
 def _post(opts: TuneOptions, suite: Any, store: Any, study: Any, result: TuneResult,
