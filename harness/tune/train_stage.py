@@ -143,7 +143,7 @@ def time_untimed(suite: Any, store: Any, run_id: int, front: Sequence[Any],
             offer(m, store.add_measurement(run_id, m))
     out = []
     for rec in records:
-        match = best.get(_rec_key_as_prune(rec)) if rec in missing else None
+        match = best.get(_rec_key(rec)) if rec in missing else None
         out.append(dict(rec, speedup=match[0], measurement_id=match[1]) if match else rec)
     return out
 
@@ -154,10 +154,6 @@ def _spec_of(rec: dict, seed: int) -> PruneSpec:
                      block=pair(rec.get("block") or (1, 1)),
                      nm=pair(rec.get("nm") or (2, 4)),
                      aggregation=rec.get("aggregation") or "rms", seed=seed)
-
-
-def _rec_key_as_prune(rec: dict) -> tuple:
-    return _prune_key(_spec_of(rec, 0))
 
 
 def decide_and_store(suite: Any, store: Any, run_id: int, front: Sequence[Any],
