@@ -116,16 +116,21 @@ def stored_decision(train: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | N
     return found[-1] if found else None
 
 
+COLUMNS = ("speedup", "accuracy", "vs dense", "within budget")
+
+
+def row_cells(r: Mapping[str, Any], *, times: str = "x", dash: str = "-") -> list[str]:
+    """A stored answer row's COLUMNS as text (terminal: "x" and "-"; the report: "×" and "–")."""
+    return ["{:.2f}{}".format(r["speedup"], times) if r["speedup"] is not None else dash,
+            "not trained" if r["accuracy"] is None else f"{r['accuracy']:.4f}",
+            dash if r["drop"] is None else f"{-r['drop'] * 100:+.2f} pt",
+            {True: "yes", False: "no", None: dash}[r["within"]]]
+
+
 def format_answer(decision: Mapping[str, Any], wall_s: float | None = None) -> str:
     """The terminal's closing table, recommendation and wall time (from the stored decision)."""
-    head = ["configuration", "speedup", "accuracy", "vs dense", "within budget"]
-    body = []
-    for r in decision.get("rows", []):
-        acc = "not trained" if r["accuracy"] is None else f"{r['accuracy']:.4f}"
-        drop = "-" if r["drop"] is None else f"{-r['drop'] * 100:+.2f} pt"
-        within = {True: "yes", False: "no", None: "-"}[r["within"]]
-        speed = "-" if r["speedup"] is None else f"{r['speedup']:.2f}x"
-        body.append([r["label"], speed, acc, drop, within])
+    head = ["configuration", *COLUMNS]
+    body = [[r["label"], *row_cells(r)] for r in decision.get("rows", [])]
     widths = [max(len(str(x[i])) for x in [head, *body]) for i in range(len(head))]
 
     def line(cells: Sequence[str]) -> str:

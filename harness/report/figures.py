@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from harness.answers import row_cells
 from harness.core.measurement import Measurement
 from harness.core.point import Point
 from harness.core.registry import Registry
@@ -869,17 +870,12 @@ def _stringify(v: Any) -> str:
 
 
 def _answer_table(decision: Any) -> str:
-    """The stored answer (harness.answers): each trained configuration with its accuracy, drop
-    and whether it is within the accuracy budget; the recommendation is the first 'yes'."""
-    rows = []
+    """The stored answer (harness.answers): each trained configuration with its kernel speedup,
+    accuracy, accuracy against dense and whether it is within the accuracy budget; the
+    recommended one is marked (the fastest within budget that beats dense)."""
     rec = (decision.get("recommended") or {}).get("label")
-    for r in decision.get("rows", []):
-        acc = "not trained" if r["accuracy"] is None else f"{r['accuracy']:.4f}"
-        drop = "–" if r["drop"] is None else f"{-r['drop'] * 100:+.2f} pt"
-        within = {True: "yes", False: "no", None: "–"}[r["within"]]
-        speed = "–" if r["speedup"] is None else f"{r['speedup']:.2f}×"
-        rows.append((r["label"] + (" (recommended)" if r["label"] == rec else ""), speed, acc,
-                     drop, within))
+    rows = [(r["label"] + (" (recommended)" if r["label"] == rec else ""),
+             *row_cells(r, times="×", dash="–")) for r in decision.get("rows", [])]
     dense = decision.get("dense_accuracy")
     head = (f"<h3>Within the accuracy budget ({esc(decision.get('budget_text', ''))}; dense "
             f"accuracy {'n/a' if dense is None else f'{dense:.4f}'})</h3>")
