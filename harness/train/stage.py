@@ -115,7 +115,7 @@ def train_candidates(spec: Any, candidates: Sequence[Any], *, device: str = "cpu
 
     schedule = SCHEDULES.get(spec.schedule)
     opts = _options(spec)
-    _prune_kw(opts)  # a bad scope or layer rate: one line before any training
+    prune_kw = _prune_kw(opts)  # a bad scope or layer rate: one line before any training
     sched_opts = _schedule_options(spec, opts)
     data, dense, dense_rec = prepare(spec, device=device, seed=seed)
     cfg = config_from_spec(spec, epochs=int(spec.finetune_epochs), seed=seed)
@@ -132,7 +132,8 @@ def train_candidates(spec: Any, candidates: Sequence[Any], *, device: str = "cpu
                 left = budget - (time.perf_counter() - t_start)
                 deadline = time.perf_counter() + left / max(1, len(unique) - len(done))
             done[prune] = _train_one(schedule, spec, dense, data, prune, cfg, sched_opts, opts,
-                                     device, seed, deadline, skip=budget is not None and left <= 0)
+                                     prune_kw, device, seed, deadline,
+                                     skip=budget is not None and left <= 0)
         rec = dict(_base(spec, seed), kind="candidate", prune=_prune_dict(prune), **done[prune])
         if hasattr(cand, "key") and hasattr(cand, "as_dict"):
             rec["point"], rec["point_key"] = cand.as_dict(), cand.key()
@@ -142,8 +143,8 @@ def train_candidates(spec: Any, candidates: Sequence[Any], *, device: str = "cpu
     return records
 
 
-def _train_one(schedule, spec, dense, data, prune, cfg, sched_opts, opts, device, seed,
-               deadline, *, skip: bool) -> dict:
+def _train_one(schedule, spec, dense, data, prune, cfg, sched_opts, opts, prune_kw, device,
+               seed, deadline, *, skip: bool) -> dict:
     empty = {"accuracy": None, "loss": None, "val_accuracy": None, "sparsity": None,
              "epochs": 0, "time_s": 0.0}
     if skip:
@@ -153,7 +154,7 @@ def _train_one(schedule, spec, dense, data, prune, cfg, sched_opts, opts, device
         cfg = replace(cfg, epochs=cfg.epochs + int(spec.pretrain_epochs))
     try:
         res = schedule(model, data, prune, cfg, options=sched_opts, device=device,
-                       deadline=deadline, prune_kw=_prune_kw(opts))
+                       deadline=deadline, prune_kw=prune_kw)
     except UnsupportedError as err:
         return dict(empty, status=f"unsupported: {err}")
     return dict(res.as_record(), status="ok")
@@ -176,7 +177,7 @@ def trial_objective(spec: Any, *, pruned: type[Exception], device: str = "cpu",
 
     schedule = SCHEDULES.get(spec.schedule)
     opts = _options(spec)
-    _prune_kw(opts)
+    prune_kw = _prune_kw(opts)  # checked before any trial
     sched_opts = _schedule_options(spec, opts)
     cache: dict[str, Any] = {}
 
@@ -203,7 +204,7 @@ def trial_objective(spec: Any, *, pruned: type[Exception], device: str = "cpu",
         model = _start_model(spec, cache["dense"], data, seed, opts)
         try:
             res = schedule(model, data, prune, cfg, options=sched_opts, device=device,
-                           on_epoch=on_epoch, prune_kw=_prune_kw(opts))
+                           on_epoch=on_epoch, prune_kw=prune_kw)
         except UnsupportedError as err:
             trial.set_user_attr("status", f"unsupported: {err}")
             raise pruned(str(err)) from None
