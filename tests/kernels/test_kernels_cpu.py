@@ -222,17 +222,13 @@ def test_tuning_uses_the_shared_cache_and_the_injected_timer(tmp_path):
 def test_bench_measures_the_numba_backend_with_its_compile_time(monkeypatch):
     """Through the measurement core: verified, timed, and the compile (or cache load) time and
     the tuned config recorded in the Measurement's counters."""
+    from fake_peaks import QuickSettings as Settings
+    from fake_peaks import fake_peaks
+
     from harness.core.point import Point, PruneSpec
-    from harness.measure import roofline
     from harness.measure.runner import Bench
 
-    monkeypatch.setattr(roofline, "_peaks", {})
-    monkeypatch.setattr(roofline, "measure_peak", lambda device: 1e10)
-    monkeypatch.setattr(roofline, "measure_peak_flops", lambda device, dtype: 1e10)
-
-    class Settings:
-        warmup, min_samples, min_time_s, max_time_s = 1, 3, 0.0, 0.5
-        target_rel_noise, rounds, mode, verify, counters = 0.5, 3, "hot", True, ()
+    fake_peaks(monkeypatch)
 
     threads = torch.get_num_threads()
     try:

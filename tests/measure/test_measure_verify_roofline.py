@@ -186,15 +186,12 @@ def test_measure_peak_flops_real_small_product_is_positive():
 def test_bench_reports_the_roofline_bound_and_fraction(monkeypatch):
     """A real (briefly timed) measurement: peak_fraction is bound / median, the bound and the
     peaks are in the counters."""
+    from fake_peaks import QuickSettings as Settings
+    from fake_peaks import fake_peaks
+
     from harness.measure.runner import Bench
 
-    monkeypatch.setattr(roofline, "_peaks", {})
-    monkeypatch.setattr(roofline, "measure_peak", lambda device: 1e10)
-    monkeypatch.setattr(roofline, "measure_peak_flops", lambda device, dtype: 1e9)
-
-    class Settings:
-        warmup, min_samples, min_time_s, max_time_s = 1, 3, 0.0, 0.5
-        target_rel_noise, rounds, mode, verify, counters = 0.5, 3, "hot", True, ()
+    fake_peaks(monkeypatch, bandwidth=1e10, flops=1e9)
 
     threads = torch.get_num_threads()
     try:
