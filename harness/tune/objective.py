@@ -19,6 +19,7 @@ from typing import Any
 
 from harness.core.measurement import Measurement
 from harness.core.point import Point
+from harness.tune import siblings
 from harness.tune.objectives import objective_values
 
 
@@ -80,6 +81,8 @@ def make_objective(ctx: TrialContext) -> Callable[[Any], list[float] | float]:
     import optuna
 
     def objective(trial: Any) -> list[float] | float:
+        retried = siblings.is_retry(trial)
+        siblings.announce_run(trial, ctx.run_id)  # first: siblings tell live trials from dead
         point = point_of(trial, ctx)
         trial.set_user_attr("point", point.as_dict())
         trial.set_user_attr("point_key", point.key())
@@ -91,14 +94,13 @@ def make_objective(ctx: TrialContext) -> Callable[[Any], list[float] | float]:
             _finish(ctx, trial, point, None, f"constraint: {reason}")
             raise optuna.TrialPruned(reason)
 
-        trial.set_user_attr("run_id", ctx.run_id)
+        # wait for workers ahead on this point, then look: what they measured is in the study
+        siblings.wait_for_siblings(trial, point.key(), lambda: _live_runs(ctx, trial), retried)
         repeat = _measured_in_study(trial, point)
-        if repeat is not None:  # the sampler proposed a point this study has: not a new trial
+        if repeat is not None:  # the study has this point already: not a new trial
             _finish(ctx, trial, point, None, f"repeat of trial {repeat}")
             raise optuna.TrialPruned(f"repeat of trial {repeat}")
         stored = None if ctx.fresh else _reusable(ctx, point)
-        if stored is None and _wait_for_sibling(ctx, trial, point):
-            stored = _reusable(ctx, point, runs=_study_runs(ctx, trial))
         if stored is not None:
             m, mid, reused = stored.measurement, stored.id, True
         else:
@@ -164,46 +166,16 @@ class Budget:
             study.stop()
 
 
-SIBLING_POLL_S = 0.2
-SIBLING_WAIT_S = 600.0  # at most this long for another worker measuring the same point
-
-
-def _reusable(ctx: TrialContext, point: Point, runs: set[int] | None = None) -> Any:
-    """The stored measurement of `point` in this context if today's rules let it stand in
-    (within `runs` only, when given)."""
+def _reusable(ctx: TrialContext, point: Point) -> Any:
+    """The stored measurement of `point` in this context if today's rules let it stand in."""
     stored = ctx.store.find_measurement(ctx.context_key, point.key())
     if stored is None or ctx.reuse_refusal(stored.measurement) is not None:
         return None  # it fails today's rules (contended, …): measure again
-    return stored if runs is None or stored.run_id in runs else None
+    return stored
 
 
-def _study_runs(ctx: TrialContext, trial: Any) -> set[int]:
-    return {r.id for r in ctx.store.runs(study=trial.study.study_name)}
-
-
-def _wait_for_sibling(ctx: TrialContext, trial: Any, point: Point) -> bool:
-    """Several workers share a study: if a live worker's running trial with a lower number has
-    the same point, wait for it to finish instead of measuring the point twice. True if one
-    was waited for (its measurement, if it made one, is then in the store)."""
-    import time
-
-    from optuna.trial import TrialState
-
-    study = getattr(trial, "study", None)
-    if study is None:
-        return False
-    waited = False
-    deadline = time.monotonic() + SIBLING_WAIT_S
-    while time.monotonic() < deadline:
-        live = {r.id for r in ctx.store.runs(study=study.study_name) if r.status == "running"}
-        ahead = [t for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
-                 if t.number < trial.number and t.user_attrs.get("point_key") == point.key()
-                 and t.user_attrs.get("run_id") in live]
-        if not ahead:
-            return waited
-        waited = True
-        time.sleep(SIBLING_POLL_S)
-    return waited
+def _live_runs(ctx: TrialContext, trial: Any) -> set[int]:
+    return {r.id for r in ctx.store.runs(study=trial.study.study_name) if r.status == "running"}
 
 
 def _finish(ctx: TrialContext, trial: Any, point: Point, m: Measurement | None,
