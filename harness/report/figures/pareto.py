@@ -1,0 +1,97 @@
+"""Pareto fronts: speedup against pruning rate per problem (shape, dtype, device).
+"""
+
+from __future__ import annotations
+
+from harness.pareto import non_dominated
+from harness.report import svg
+from harness.report.data import ReportData
+from harness.report.figures.base import Section, figure, grid
+from harness.report.figures.labels import (
+    colour_map,
+    describe,
+    group_by,
+    pct,
+    problem_key,
+    shape_label,
+)
+from harness.report.figures.lines import framed_plot
+
+
+@figure("pareto", 30)
+def pareto(data: ReportData) -> Section | None:
+    ms = data.timed
+    if not ms:
+        return None
+    colors = colour_map((0, f"{m.point.format}/{m.point.backend}") for m in ms)
+    panels = []
+    for _key, group in sorted(
+        group_by(ms, lambda m: problem_key(m.point)).items(), key=lambda kv: str(kv[0])
+    ):
+        vals = [(m.point.prune.rate, m.speedup) for m in group]
+        front = set(non_dominated(vals, ["minimize", "maximize"]).tolist())
+        ys = [v for _, v in vals]
+        ylog = min(ys) > 0 and max(ys) / min(ys) > 8
+        frame = svg.Frame.make(
+            svg.padded([r for r, _ in vals], pad=0.04),
+            svg.padded(ys, include=[1.0], log=ylog),
+            ylog=ylog,
+            width=460,
+            height=320,
+        )
+        p0 = group[0].point
+        body = [
+            svg.axes(
+                frame,
+                xlabel="pruning rate (lower keeps more weights)",
+                ylabel="speedup over dense",
+                xfmt=pct,
+                yfmt=lambda v: f"{v:g}×",
+                title=f"{shape_label(p0)} · {p0.dtype} · {p0.device}",
+            )
+        ]
+        x0, _, x1, _ = frame.box
+        body.append(
+            svg.line(
+                x0, frame.y(1.0), x1, frame.y(1.0), color="#c0392b", dash="5 4", cls="ref-line"
+            )
+        )
+        order = sorted(front, key=lambda i: vals[i])
+        stair = []
+        for i in order:  # staircase: the best speedup reachable at each rate
+            r, v = vals[i]
+            if stair:
+                stair.append((r, stair[-1][1]))
+            stair.append((r, v))
+        body.append(
+            svg.polyline(frame, stair, color="#333", width=1.5, dash="3 2", cls="front-line")
+        )
+        for i in sorted(range(len(group)), key=lambda i: i in front):  # front drawn on top
+            m, on = group[i], i in front
+            r, v = vals[i]
+            color = colors[f"{m.point.format}/{m.point.backend}"]
+            tip = ("Pareto-optimal\n" if on else "") + describe(m)
+            body.append(
+                svg.marker(
+                    frame.x(r),
+                    frame.y(v),
+                    color=color,
+                    r=5 if on else 3.2,
+                    tip=tip,
+                    cls="pt front" if on else "pt dominated",
+                    hollow=not on,
+                )
+            )
+        items = [(lab, c) for lab, c in colors.items()]
+        panels.append(framed_plot(frame, body, items, cls="plot pareto", label="Pareto front"))
+    toggle = (
+        '<label class="toggle"><input type="checkbox" data-toggle="hide-dominated"> '
+        "show the Pareto-optimal points only</label>"
+    )
+    return Section(
+        "pareto",
+        "Pareto front: speedup vs pruning rate",
+        toggle + grid(panels),
+        "One point per measurement; filled points are Pareto-optimal (no other configuration "
+        "is faster at the same or a lower pruning rate). Hover a point for its configuration.",
+    )
