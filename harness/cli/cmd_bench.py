@@ -1,7 +1,8 @@
 """`harness bench SUITE [--grid | --points N] [--device DEV] [--storage URL] [--seed S]`
 
-Measures the suite's grid (or N points drawn from it with a seeded RNG) through
-`harness.measure.runner.Bench`, stores each measurement (run kind "bench") and prints a table.
+Measures the suite's grid (or N points drawn with a seeded RNG from its points that can run
+here: `harness.tune.feasible`, the tuner's own rule) through `harness.measure.runner.Bench`,
+stores each measurement (run kind "bench") and prints a table.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     how = parser.add_mutually_exclusive_group()
     how.add_argument("--grid", action="store_true", help="measure every point (default)")
     how.add_argument("--points", type=int, metavar="N",
-                     help="measure N points drawn from the grid with a seeded RNG")
+                     help="measure N points drawn with a seeded RNG from the grid points "
+                     "that can run on this device (`harness check` lists them)")
     parser.add_argument("--device", help="cpu | cuda | cuda:N (default: the suite's)")
     parser.add_argument("--storage", metavar="URL", help="SQLAlchemy URL of the store")
     parser.add_argument("--seed", type=int, help="problem and sampling seed (default: suite's)")
@@ -39,6 +41,20 @@ def select_points(grid: Sequence[Any], n: int | None, seed: int) -> list[Any]:
         return list(grid)
     picked = sorted(random.Random(seed).sample(range(len(grid)), n))
     return [grid[i] for i in picked]
+
+
+def _feasible(suite: Any, grid: list[Any], asked: int, device: str) -> list[Any]:
+    """The grid points a search could measure here; one line on stderr if fewer than asked."""
+    from harness.tune.feasible import why_not
+
+    feasible = [p for p in grid if why_not(suite.space, p) is None]
+    if not feasible:
+        raise InputError(f"{suite.path}: none of the {len(grid)} grid points can run on "
+                         f"{device} (`harness check {suite.path}` says why)")
+    if len(feasible) < asked:
+        print(f"harness bench: only {len(feasible)} of the {len(grid)} grid points can run on "
+              f"{device}; measuring those {len(feasible)}, not {asked}", file=sys.stderr)
+    return feasible
 
 
 def format_row(m: Any) -> list[str]:
@@ -86,6 +102,8 @@ def run(args: argparse.Namespace) -> int:
         grid = list(suite.space.grid(device=device, dtypes=suite.dtypes, seed=seed))
     except ValueError as exc:
         raise InputError(str(exc), file=args.suite, path="space.pruning_rate") from None
+    if args.points is not None:
+        grid = _feasible(suite, grid, args.points, device)
     points = select_points(grid, args.points, seed)
     store = open_store(args.storage)
     t0 = time.perf_counter()

@@ -1,38 +1,106 @@
-"""Keep a search from spending trials on what cannot run here.
+"""What can run here: the one feasibility rule of the search, and what follows from it.
 
-A format (or backend) choice none of whose grid points can run on this device — the bundled
-Triton row-group kernels on a machine without CUDA, 2:4 semi-structured on CPU — is dropped
-from the space before the study starts, and the reason is reported. Choices that run for some
-points and not others stay: those trials are pruned with their reason, and the constrained
-samplers learn to avoid them.
+A point is feasible when the suite's constraints accept it (`Space.violation`) and a backend on
+this device runs it (`backends.resolve.unsupported_reason`: the backend's own answer, then the
+format's geometry). That is the order the tuner's objective checks them in, and the reasons
+carry the same prefixes its trials record ("constraint: …", "unsupported: …"). `harness check`
+lists the feasible points per suite with the reasons for the rest, and `harness bench --points`
+draws from them — all through `why_not`, so the three cannot disagree.
+
+Before a study starts, a format (or backend) choice none of whose grid points can run on this
+device — the bundled Triton row-group kernels on a machine without CUDA, 2:4 semi-structured on
+CPU — is dropped from the space, and the reason is reported. Choices that run for some points
+and not others stay: those trials are pruned with their reason, and the constrained samplers
+learn to avoid them.
 """
 
 from __future__ import annotations
 
 import itertools
-from dataclasses import replace
-from typing import Any
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+from harness.config.space import FloatRange
+
+if TYPE_CHECKING:
+    from harness.config.space import Space
+    from harness.core.point import Point
 
 AXES = ("format", "backend")
+CONSTRAINT = "constraint"  # the prefixes of a pruned trial's reason (tune.objective)
+UNSUPPORTED = "unsupported"
 
 
-def _probe_space(space: Any) -> Any:
+def unsupported(point: Point) -> str | None:
+    """Why no backend on this device runs `point` (None: one does). Does no work."""
+    from harness.backends.resolve import unsupported_reason
+
+    return unsupported_reason(point)[1]
+
+
+def why_not(space: Space, point: Point) -> str | None:
+    """None if `point` is feasible here, else "constraint: …" or "unsupported: …"."""
+    reason = space.violation(point)
+    if reason:
+        return f"{CONSTRAINT}: {reason}"
+    reason = unsupported(point)
+    return None if reason is None else f"{UNSUPPORTED}: {reason}"
+
+
+@dataclass(frozen=True)
+class Feasibility:
+    """The canonical grid split by `why_not`: the feasible points (grid order) and, per reason,
+    how many points it excludes."""
+
+    device: str
+    feasible: tuple[Point, ...]
+    excluded: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def total(self) -> int:
+        return len(self.feasible) + sum(self.excluded.values())
+
+    def reasons(self) -> list[tuple[str, int]]:
+        """(reason, points) from the most common down."""
+        return sorted(self.excluded.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def feasibility(space: Space, *, device: str, dtypes: Iterable[str] = ("float32",),
+                seed: int = 0) -> Feasibility:
+    """Every canonical grid point of `space` (constraints *not* yet applied, so the points they
+    exclude are counted with their reason), split by `why_not`. Raises ValueError for a
+    continuous pruning_rate range, which has no grid."""
+    feasible: list[Point] = []
+    excluded: Counter[str] = Counter()
+    # the unconstrained grid canonicalises and deduplicates exactly as space.grid does; the
+    # constraints are then applied by why_not, in the objective's order
+    for p in replace(space, constraints=()).grid(device=device, dtypes=tuple(dtypes), seed=seed):
+        reason = why_not(space, p)
+        if reason is None:
+            feasible.append(p)
+        else:
+            excluded[reason] += 1
+    return Feasibility(device, tuple(feasible), excluded)
+
+
+def _probe_space(space: Space) -> Space:
     """The space with one representative rate (support never depends on the rate)."""
-    rates = space.rates() if space.enumerable() else (space.pruning_rate.low,)
+    r = space.pruning_rate
+    rates = (r.low,) if isinstance(r, FloatRange) and not space.enumerable() else space.rates()
     return replace(space, pruning_rate=(max(rates),))
 
 
-def runnable_space(space: Any, *, device: str, dtypes: tuple[str, ...],
-                   seed: int = 0) -> tuple[Any, list[str]]:
+def runnable_space(space: Space, *, device: str, dtypes: tuple[str, ...],
+                   seed: int = 0) -> tuple[Space, list[str]]:
     """(space without unrunnable format/backend choices, notes). Raises nothing; if nothing at
     all can run, the space is returned unchanged so every trial reports its reason."""
-    from harness.backends.resolve import unsupported_reason
-
     runnable: dict[str, set] = {axis: set() for axis in AXES}
-    why: dict[tuple[str, Any], str] = {}
+    why: dict[tuple[str, object], str] = {}
     for p in itertools.islice(_probe_space(space).grid(device=device, dtypes=dtypes, seed=seed),
                               5000):
-        _, reason = unsupported_reason(p)
+        reason = unsupported(p)
         for axis in AXES:
             value = getattr(p, axis)
             if reason is None:

@@ -35,3 +35,41 @@ def test_a_space_where_nothing_runs_is_left_alone_so_trials_say_why():
 def test_runnable_spaces_are_unchanged():
     suite = loads_suite(SUITE.replace("format: [csr, coo, semi_structured]", "format: [csr]"))
     assert runnable_space(suite.space, device="cpu", dtypes=suite.dtypes) == (suite.space, [])
+
+
+CONSTRAINED = SUITE + """\
+constraints:
+  - when: {format: coo}
+    require: {pruning_rate: {max: 0.6}}
+"""
+
+
+def test_why_not_is_the_objectives_order_constraints_then_backends():
+    from dataclasses import replace
+
+    from harness.backends.resolve import unsupported_reason
+    from harness.tune.feasible import why_not
+
+    suite = loads_suite(CONSTRAINED.replace("pattern: nm", "pattern: unstructured"))
+    seen = set()
+    for p in replace(suite.space, constraints=()).grid(device="cpu", dtypes=suite.dtypes):
+        reason = why_not(suite.space, p)
+        violated, unsupported = suite.space.violation(p), unsupported_reason(p)[1]
+        expected = (f"constraint: {violated}" if violated else
+                    f"unsupported: {unsupported}" if unsupported else None)
+        assert reason == expected
+        seen.add(None if reason is None else reason.split(":")[0])
+    assert seen == {None, "constraint", "unsupported"}  # the suite exercises all three
+
+
+def test_feasibility_splits_the_grid_the_tuner_searches():
+    from harness.tune.feasible import feasibility
+
+    suite = loads_suite(CONSTRAINED.replace("pattern: nm", "pattern: unstructured"))
+    f = feasibility(suite.space, device="cpu", dtypes=suite.dtypes)
+    grid = list(suite.grid("cpu"))  # what space.grid yields: constraints applied
+    assert list(f.feasible) == [p for p in grid if p.format != "semi_structured"]
+    assert [p.format for p in f.feasible] == ["csr", "csr", "coo"]
+    assert f.total == 6 and sum(f.excluded.values()) == 3
+    assert f.reasons()[0][1] == 2  # two points per reason at most here, most common first
+    assert {r.split(":")[0] for r in f.excluded} == {"constraint", "unsupported"}
