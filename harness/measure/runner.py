@@ -24,6 +24,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from harness.core.measurement import Measurement
+from harness.measure import alternatives
 from harness.measure import problem as problems
 from harness.measure import verify as verification
 from harness.measure.clock import Clock, Sampler, make_sampler
@@ -106,11 +107,14 @@ class Bench:
                  store: Store | None = None,
                  progress: Callable[[str], None] | None = None,
                  probe: Probe | None = None,
-                 sink: Callable[[Measurement], Any] | None = None) -> None:
+                 sink: Callable[[Measurement], Any] | None = None,
+                 dense_alternatives: bool | None = None) -> None:
         """`probe` judges each timed round (default: the OS's view of this process on a real
         CPU clock, nothing with an injected clock); `sink` receives every measurement as soon
         as it is made (the run recipe stores it there, so an interrupt loses only the group of
-        interleaved points in flight)."""
+        interleaved points in flight); `dense_alternatives` times each problem's dense product
+        in the device's cheaper dtypes too (`harness.measure.alternatives`; default: on with a
+        real clock)."""
         self.settings = settings
         self.device = device
         self.threads = threads
@@ -123,6 +127,9 @@ class Bench:
         self.progress = progress
         self.probe = probe or (NullProbe() if clock is not None else default_probe(device))
         self.sink = sink
+        self.dense_alternatives = clock is None if dense_alternatives is None \
+            else dense_alternatives
+        self._alt: dict[tuple, dict[str, Any]] = {}  # per problem: alternatives.summary
         self._blocks: dict[str, int] = {}  # calls per sample of each timed variant
         self._sampler: Sampler | None = None  # made on first use
         self._problems = _LRU(2)
@@ -284,6 +291,8 @@ class Bench:
             if v.done is None:
                 runnable.setdefault(v.point.key(), v)
         pkey = problems.problem_key(first)
+        alts = self._alternatives(first) if pkey not in self._alt else {}
+        runnable.update({k: v for k, v in alts.items() if v.done is None})
         try:
             counters = self._start_counters()
             res = run_interleaved({k: v.timed_call() for k, v in runnable.items()}, self.policy,
@@ -315,10 +324,17 @@ class Bench:
         observed = {**observed, "timer.baseline_median_s": dense_median,
                     "timer.baseline_drift": dense_median / history[0] - 1.0
                     if history and history[0] > 0 else 0.0}
+        if alts and not contended:  # a cheaper dense dtype, timed in these rounds
+            self._alt[pkey] = alternatives.summary({
+                v.point.dtype: None if k in wrong or v.done is not None
+                else res.speedup(k, base.point.key())[0] for k, v in alts.items()})
+        observed.update(self._alt.get(pkey, {}))
         results: dict[str, Measurement] = {}
         # setup spent in this call: a cached dense baseline cost nothing here
         setup = sum(v.setup_s for v in runnable.values() if v is not base or fresh_base)
         for key, v in runnable.items():
+            if key in alts:
+                continue  # stored as counters of the problem's measurements, not on their own
             energy = self._energy(counters, v) if key != base.point.key() or len(runnable) == 1 \
                 else {}
             m = self._build(v, base, res, {**observed, "timer.block": res.blocks[key], **energy},
@@ -333,6 +349,13 @@ class Bench:
         if pkey not in self._baselines and results[base.point.key()].status == "ok":
             self._baselines[pkey] = results[base.point.key()]
         return self._emit([v.done or results[v.point.key()] for v in variants])
+
+    def _alternatives(self, point: Point) -> dict[str, _Variant]:
+        """The problem's dense product in the device's cheaper dtypes, prepared and verified
+        (none when this Bench does not time them)."""
+        if not self.dense_alternatives:
+            return {}
+        return {p.key(): self._prepare(p) for p in alternatives.candidates(point)}
 
     def _all_disturbed(self, v: _Variant, res: Any, observed: dict, reason: str) -> Measurement:
         key = v.point.key()
