@@ -21,6 +21,7 @@ from typing import Any
 
 POLL_S = 0.2
 WAIT_S = 600.0  # at most this long for other workers (a stuck one must not hang the study)
+STALE_CHECK_S = 30.0  # while waiting, this often fail trials whose heartbeat stopped
 
 RUN_ATTR = "run_id"
 POINT_ATTR = "point_key"
@@ -70,10 +71,26 @@ def wait_for_siblings(trial: Any, point_key: str, live_runs: Callable[[], set[in
     study = getattr(trial, "study", None)
     if study is None:
         return
-    deadline = time.monotonic() + WAIT_S
-    while time.monotonic() < deadline:
+    start = time.monotonic()
+    stale_check = start + STALE_CHECK_S
+    while time.monotonic() < start + WAIT_S:
         running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
         if not ahead_of(trial.number, point_key, running, live_runs(), retried):
             break
+        if time.monotonic() >= stale_check:  # a worker on another host died: its trials
+            _fail_stale(study)               # stop counting once its heartbeat is overdue
+            stale_check += STALE_CHECK_S
         time.sleep(POLL_S)
     trial.set_user_attr(CLAIM_ATTR, True)
+
+
+def _fail_stale(study: Any) -> None:
+    """Optuna's own check (what `optimize` runs before each trial): trials of a worker whose
+    heartbeat stopped for the storage's grace period are failed (and retried)."""
+    import warnings
+
+    import optuna
+
+    with warnings.catch_warnings():  # flagged experimental; the storage is built with it
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)

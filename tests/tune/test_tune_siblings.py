@@ -56,3 +56,49 @@ def test_two_trials_still_checking_never_wait_for_each_other():
             a, b = trial(3, 1, "p"), trial(4, 2, "p")
             waits = [ahead_of(3, "p", [a, b], LIVE, ra), ahead_of(4, "p", [a, b], LIVE, rb)]
             assert waits == [[], [3]]
+
+
+class FakeTrial(SimpleNamespace):
+    def set_user_attr(self, key, value):
+        self.user_attrs[key] = value
+
+
+class FakeStudy:
+    """RUNNING trials as a sequence of snapshots, one per poll (the last one repeats)."""
+
+    def __init__(self, snapshots):
+        self.snapshots, self.polls, self.stale_checks = list(snapshots), 0, 0
+
+    def get_trials(self, deepcopy, states):
+        snap = self.snapshots[min(self.polls, len(self.snapshots) - 1)]
+        self.polls += 1
+        return snap
+
+
+def _fast(monkeypatch, study=None):
+    from harness.tune import siblings
+
+    monkeypatch.setattr(siblings, "POLL_S", 0.0)
+    monkeypatch.setattr(siblings, "WAIT_S", 5.0)
+    if study is not None:
+        monkeypatch.setattr(siblings, "STALE_CHECK_S", 0.0)
+        monkeypatch.setattr(siblings, "_fail_stale", lambda s: setattr(
+            s, "stale_checks", s.stale_checks + 1) or s.snapshots.append([]))
+    return siblings
+
+
+def test_waiting_ends_when_the_lower_trial_announces_another_point(monkeypatch):
+    siblings = _fast(monkeypatch)
+    me = FakeTrial(number=5, user_attrs={})
+    me.study = FakeStudy([[trial(3, 1)], [trial(3, 1)], [trial(3, 1, "q")]])
+    siblings.wait_for_siblings(me, "p", lambda: LIVE, retried=False)
+    assert me.study.polls == 3 and me.user_attrs["claimed"] is True
+
+
+def test_a_dead_hosts_trial_stops_blocking_once_its_heartbeat_check_fails_it(monkeypatch):
+    stuck = [trial(3, 1)]  # choosing for ever: its worker died on another host
+    study = FakeStudy([stuck])
+    siblings = _fast(monkeypatch, study)
+    me = FakeTrial(number=5, user_attrs={}, study=study)
+    siblings.wait_for_siblings(me, "p", lambda: LIVE, retried=False)
+    assert study.stale_checks >= 1 and me.user_attrs["claimed"] is True
