@@ -114,3 +114,8 @@ def _carry_optimizer(old: nn.Module, new: nn.Module, optimizer, mapping) -> Any:
             carried[k] = v.clone() if torch.is_tensor(v) else v
         new_opt.state[p_new] = carried
     return new_opt
+
+
+def can_reconfigure(model: nn.Module) -> bool:
+    """Whether `reconfigure` can shrink this model (a flat MLP)."""
+    return is_mlp(model)

@@ -266,3 +266,32 @@ def test_group_lasso_spares_the_input_and_records_a_falling_training_cost(tiny_d
     assert e["epoch_flops"][-1] < e["dense_epoch_flops"], "reconfiguration made it cheaper"
     assert 0 < e["train_flops_ratio"] < 1 and 0 < e["neurons_removed"] < 1
     assert all(t > 0 for t in e["epoch_s"])
+
+
+def test_lr_steps_down_at_the_papers_milestones():
+    from harness.train.schedules.group_lasso import lr_at
+
+    lrs = [lr_at(e, 8, 0.1) for e in range(8)]
+    assert lrs[:4] == [0.1] * 4  # milestones at 0.5 and 0.75 of 8 epochs: epochs 4 and 6
+    assert lrs[4:6] == [pytest.approx(0.01)] * 2 and lrs[6:] == [pytest.approx(0.001)] * 2
+    assert [lr_at(e, 8, 0.1, milestones=()) for e in range(8)] == [0.1] * 8
+
+
+def test_group_lasso_zeroes_groups_at_the_papers_threshold_on_digits():
+    """lym's own threshold (1e-4, the default): a short from-scratch run on digits removes
+    hidden neurons, and the reconfigured model is smaller and still accurate."""
+    from harness.train.data import load_dataset
+    from harness.train.models import keras_init
+
+    data = load_dataset("digits", seed=0)
+    torch.manual_seed(0)
+    model = keras_init(mlp(64, (32, 32), 10))
+    res = SCHEDULES.get("group_lasso")(model, data, PruneSpec(),
+                                       TrainConfig(epochs=12, batch_size=32, lr=0.1),
+                                       options={"interval": 2})
+    e = res.extra
+    assert e["neurons_removed"] > 0.1 and res.sparsity > 0.1
+    assert sum(e["hidden_widths"]) < 64
+    assert e["train_flops_ratio"] < 1 and e["epoch_flops"][-1] < e["dense_epoch_flops"]
+    assert e["lasso_budget"] > 0.5  # the penalty could pull a unit-norm group to zero
+    assert res.accuracy > 0.9
