@@ -3,6 +3,10 @@
 Every function takes `values` of shape (n, d) and one direction per column ("maximize" or
 "minimize"). Internally everything is turned into minimisation by negating maximised columns.
 
+`front` is the one Pareto front of the project: the terminal's table, the training stage's
+candidates and the report's filled points all call it with the objectives' directions as the
+study stored them (never with directions typed in at the call site).
+
 Conventions
 - Dominance: a dominates b if a is no worse in every objective and strictly better in one.
   Equal points do not dominate each other, so *all* copies of a non-dominated point are kept.
@@ -15,14 +19,58 @@ Conventions
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Literal
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 Direction = Literal["maximize", "minimize"]
 _SIGN = {"minimize": 1.0, "maximize": -1.0, "min": 1.0, "max": -1.0}
+T = TypeVar("T")
+
+
+def direction_name(stored: Any) -> str:
+    """A stored direction as "maximize" or "minimize": a string as the run's config keeps it, or
+    an enum member such as Optuna's StudyDirection.MAXIMIZE (read by its name, so this module
+    needs no Optuna)."""
+    name = str(getattr(stored, "name", stored)).lower()
+    if _SIGN.get(name) is None:
+        raise ValueError(f"direction must be 'maximize' or 'minimize', got {stored!r}")
+    return "minimize" if _SIGN[name] > 0 else "maximize"
+
+
+def front(points: Sequence[T], directions: Sequence[Any],
+          values: Callable[[T], Sequence[float | None] | None] | None = None) -> list[T]:
+    """The points no other point dominates, under the objectives' stored `directions`.
+
+    `values(point)` gives a point's objective values in the order of `directions` (default: the
+    point is its own values); a point whose values are missing (None), NaN or infinite is never on
+    the front. Equal points are all kept (none dominates the other). The front comes best first
+    in the first objective, then the second, … (ties keep the input order), so every caller lists
+    it the same way.
+    """
+    dirs = [direction_name(d) for d in directions]
+    if not points:
+        return []
+    get: Callable[[T], Any] = values if values is not None else _itself
+    rows = np.array([_row(get(p), len(dirs)) for p in points], dtype=float)
+    keep = non_dominated(rows, dirs)
+    best = _as_min(rows[keep], dirs)
+    order = np.lexsort(best.T[::-1]) if len(keep) else keep
+    return [points[int(keep[i])] for i in order]
+
+
+def _itself(point: Any) -> Any:
+    return point
+
+
+def _row(vals: Sequence[float | None] | None, d: int) -> list[float]:
+    if vals is None:
+        return [np.nan] * d
+    if len(vals) != d:
+        raise ValueError(f"{len(vals)} objective values but {d} directions")
+    return [np.nan if v is None else float(v) for v in vals]
 
 
 def _as_min(values: ArrayLike, directions: Sequence[str]) -> np.ndarray:

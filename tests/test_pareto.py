@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import enum
 import itertools
 
 import numpy as np
@@ -7,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.pareto import hypervolume, non_dominated, reference_point
+from harness.pareto import direction_name, front, hypervolume, non_dominated, reference_point
 
 DIRS = ("maximize", "minimize")
 
@@ -140,3 +141,56 @@ def test_reference_point_is_worse_than_every_point():
     assert ref[1] == pytest.approx(0.7 - 0.1 * 0.9)
     flat = reference_point([[2.0, 2.0]], ["maximize", "minimize"])
     assert flat[0] < 2.0 < flat[1]
+
+
+# ------------------------------------------------------------------ front (the one front function)
+
+
+@settings(max_examples=60, deadline=None)
+@given(value_sets())
+def test_front_keeps_exactly_the_brute_force_front_best_first(case):
+    rows, dirs = case
+    got = front(list(range(len(rows))), dirs, values=lambda i: rows[i])
+    assert sorted(got) == brute_front(rows, dirs)
+    sign = [1 if d == "minimize" else -1 for d in dirs]
+    keys = [[s * v for s, v in zip(sign, rows[i], strict=True)] for i in got]
+    assert keys == sorted(keys)  # best first in the first objective, then the next, …
+
+
+@pytest.mark.parametrize(("dirs", "expected"), [
+    (("maximize", "minimize"), [(3.0, 0.5), (1.0, 0.1)]),  # faster at a lower rate
+    (("minimize", "maximize"), [(1.0, 0.9), (2.0, 0.95)]),
+    (("maximize", "maximize"), [(3.0, 0.95)]),
+    (("minimize", "minimize"), [(1.0, 0.1)]),
+])
+def test_front_of_each_direction_mix(dirs, expected):
+    pts = [(1.0, 0.1), (3.0, 0.5), (2.0, 0.5), (1.0, 0.9), (3.0, 0.95), (2.0, 0.95)]
+    assert front(pts, dirs) == expected
+
+
+def test_front_keeps_ties_in_input_order_and_drops_missing_values():
+    a, b, c, d = {"v": (2.0, 1.0)}, {"v": (2.0, 1.0)}, {"v": (1.0, None)}, {"v": None}
+    assert front([a, b, c, d], ["maximize", "minimize"], values=lambda p: p["v"]) == [a, b]
+    assert front([(float("nan"), 1.0), (0.0, 0.0)], ["maximize", "maximize"]) == [(0.0, 0.0)]
+
+
+def test_front_of_one_point_and_of_none():
+    assert front([(0.5,)], ["minimize"]) == [(0.5,)]
+    assert front([], ["maximize", "minimize"]) == []
+    assert front([{"v": None}], ["maximize"], values=lambda p: p["v"]) == []
+
+
+def test_front_reads_stored_directions_of_either_form():
+    class StudyDirection(enum.Enum):  # how Optuna stores a study's directions
+        MINIMIZE = 1
+        MAXIMIZE = 2
+
+    pts = [(1.0, 5.0), (2.0, 4.0)]
+    assert front(pts, [StudyDirection.MAXIMIZE, StudyDirection.MAXIMIZE]) == [(2.0, 4.0),
+                                                                               (1.0, 5.0)]
+    assert front(pts, ["MINIMIZE", "max"]) == [(1.0, 5.0)]
+    assert direction_name(StudyDirection.MINIMIZE) == "minimize"
+    with pytest.raises(ValueError, match="'maximize' or 'minimize'"):
+        front(pts, ["upward", "max"])
+    with pytest.raises(ValueError, match="3 objective values but 2 directions"):
+        front([(1.0, 2.0, 3.0)], ["max", "min"])

@@ -15,9 +15,16 @@ from typing import TYPE_CHECKING, Any
 
 from harness.answers import DECISION, stored_decision
 from harness.core.measurement import Measurement
+from harness.pareto import direction_name, front
 
 if TYPE_CHECKING:
     from harness.store.api import RunRow, Store, StoredMeasurement
+
+
+# The objectives of a selection without a stored tune run (e.g. `bench` results): the objective
+# registry's defaults of a kernel study, faster at a lower pruning rate.
+DEFAULT_OBJECTIVES: tuple[tuple[str, str], ...] = (("speedup", "maximize"),
+                                                   ("pruning_rate", "minimize"))
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,9 @@ class ReportData:
     history: tuple[HistoryPoint, ...] = ()  # regression runs' results, in run order
     # the stored answer of the latest training stage (harness.answers), drawn as it is
     decision: Mapping[str, Any] | None = None
+    # (name, direction) of the objectives the front is taken in, as the latest tune run stored
+    # them with its study
+    objectives: tuple[tuple[str, str], ...] = DEFAULT_OBJECTIVES
 
     @property
     def empty(self) -> bool:
@@ -62,6 +72,32 @@ class ReportData:
             and m.speedup > 0
             and m.point != m.point.baseline()
         )
+
+    @cached_property
+    def front(self) -> tuple[Measurement, ...]:
+        """The timed measurements on the Pareto front of the stored objectives, per problem
+        (shape, dtype, device: one panel of the report each), best first. It is
+        `harness.pareto.front` with the study's stored directions, the function and directions the
+        terminal's front table uses, so a study of one problem has the same front in both."""
+        from harness.tune.objectives import objective_values
+
+        names = [n for n, _ in self.objectives]
+        directions = [d for _, d in self.objectives]
+        groups: dict[tuple[Any, ...], list[Measurement]] = {}
+        for m in self.timed:
+            groups.setdefault(problem(m), []).append(m)
+        out: list[Measurement] = []
+        for group in groups.values():
+            out += front(group, directions, values=lambda m: objective_values(m, names)[0])
+        return tuple(out)
+
+    def on_front(self, m: Measurement) -> bool:
+        """Whether `m` (one of `timed`) is on `front`."""
+        return id(m) in self._front_ids
+
+    @cached_property
+    def _front_ids(self) -> frozenset[int]:
+        return frozenset(id(m) for m in self.front)
 
     @cached_property
     def not_timed(self) -> tuple[Measurement, ...]:
@@ -96,6 +132,7 @@ def from_store(
         measurements=tuple(measurements),
         train=tuple(dict(t) for t in train if t.get("kind") != DECISION),
         decision=stored_decision(train),
+        objectives=stored_objectives(runs),
         runs=tuple(runs),
         source=getattr(store, "url_redacted", ""),
         scope=scope,
@@ -103,6 +140,24 @@ def from_store(
         # one run has no trend: history only for a selection of several runs
         history=tuple(_history(runs, stored)) if run_id is None else (),
     )
+
+
+def problem(m: Measurement) -> tuple[Any, ...]:
+    """The report's problem of a measurement: its panel in the per-problem figures."""
+    p = m.point
+    return (p.shape, p.dtype, p.device)
+
+
+def stored_objectives(runs: Sequence[RunRow]) -> tuple[tuple[str, str], ...]:
+    """(name, direction) of the objectives stored with the latest tune run among `runs` (its
+    config keeps the study's objectives and directions); the defaults when none stored any."""
+    tuned = [r for r in runs if r.kind == "tune" and r.config.get("objectives")
+             and r.config.get("directions")]
+    if not tuned:
+        return DEFAULT_OBJECTIVES
+    latest = max(tuned, key=lambda r: (r.started_at, r.id))
+    names, directions = latest.config["objectives"], latest.config["directions"]
+    return tuple((str(n), direction_name(d)) for n, d in zip(names, directions, strict=True))
 
 
 def _select_runs(runs: Sequence[RunRow], run_id: int | None) -> list[RunRow]:

@@ -1,12 +1,17 @@
-"""The Pareto front of a finished study, as rows for the terminal table and the training stage."""
+"""The Pareto front of a finished study, as rows for the terminal table and the training stage.
+
+The objectives' names and directions are read from the study itself (Optuna stores both), and
+the front is `harness.pareto.front`: the same function the report uses, fed the same directions.
+"""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from harness.pareto import non_dominated
+from harness.pareto import direction_name, front
 
 
 @dataclass(frozen=True)
@@ -15,7 +20,12 @@ class FrontRow:
     label: str
     values: tuple[float, ...]
     measurement_id: int | None
-    point: dict
+    point: dict[str, Any]
+    names: tuple[str, ...] = ()  # the objectives of `values`, in the study's order
+
+    def value(self, name: str) -> float | None:
+        """This row's value of objective `name`; None when the study did not optimise it."""
+        return self.values[self.names.index(name)] if name in self.names else None
 
 
 def completed(study: Any) -> list[Any]:
@@ -25,22 +35,31 @@ def completed(study: Any) -> list[Any]:
             if t.values is not None]
 
 
-def front_rows(study: Any, directions: Sequence[str]) -> list[FrontRow]:
-    """Non-dominated completed trials; duplicates of one point (reused) appear once."""
-    trials = completed(study)
-    if not trials:
-        return []
-    idx = non_dominated([t.values for t in trials], directions)
+def stored_objectives(study: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(names, directions) of the study's objectives, as the study stored them. A study made
+    before its metric names were set names them value_0, value_1, …"""
+    import optuna
+
+    directions = tuple(direction_name(d) for d in study.directions)
+    with warnings.catch_warnings():  # metric_names is flagged experimental in Optuna
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        names = study.metric_names
+    return tuple(names or (f"value_{i}" for i in range(len(directions)))), directions
+
+
+def front_rows(study: Any) -> list[FrontRow]:
+    """Non-dominated completed trials under the study's stored directions, best first in its
+    first objective; duplicates of one point (reused measurements) appear once."""
+    names, directions = stored_objectives(study)
     rows, seen = [], set()
-    for i in sorted(idx, key=lambda i: [-v if d == "maximize" else v for v, d in
-                                        zip(trials[i].values, directions, strict=True)]):
-        t = trials[i]
+    for t in front(completed(study), directions, values=lambda t: t.values):
         key = t.user_attrs.get("point_key", t.number)
         if key in seen:
             continue
         seen.add(key)
         rows.append(FrontRow(t.number, t.user_attrs.get("label", ""), tuple(t.values),
-                             t.user_attrs.get("measurement_id"), t.user_attrs.get("point", {})))
+                             t.user_attrs.get("measurement_id"), t.user_attrs.get("point", {}),
+                             names))
     return rows
 
 

@@ -20,7 +20,7 @@ from harness.tune.context import default_study_name
 from harness.tune.front import FrontRow, format_table, front_rows
 from harness.tune.objective import Budget, TrialContext, TrialFailed, make_objective, search_grid
 from harness.tune.objectives import OBJECTIVES
-from harness.tune.progress import TrialProgress
+from harness.tune.progress import TrialProgress, quiet_optuna
 from harness.tune.samplers import make_sampler
 from harness.tune.signals import StopFlag
 from harness.tune.storage import optuna_storage
@@ -162,6 +162,7 @@ def tune(opts: TuneOptions) -> TuneResult:
             from harness.store.urls import resolve
             from harness.tune.workers import run_workers
 
+            pass  # its "new study" line would come raw before the workers' progress
             # created once here: the workers must not race to create it
             _study(store, study_name, directions, _sampler(suite, profile), names)
             run_workers(opts, study_name=study_name, trials=trials,
@@ -186,14 +187,12 @@ def tune(opts: TuneOptions) -> TuneResult:
 def _search(opts: TuneOptions, suite: Any, profile: Any, store: Any, device: str,
             names: list[str], directions: list[str], study_name: str, trials: int | None,
             timeout: float | None) -> tuple[int, bool]:
-    import optuna
-
     from harness.measure.contention import contended_note
     from harness.measure.recording import recording
     from harness.measure.reuse import reuse_refusal
     from harness.measure.runner import Bench
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    quiet_optuna()  # the progress lines report every trial
     counters = list(suite.measure.counters)
     if "energy" in names and "nvml" not in counters:
         from harness.counters.base import all_counters
@@ -254,7 +253,7 @@ def _post_in_run(opts: TuneOptions, suite: Any, store: Any, study: Any, result: 
 
 def _post(opts: TuneOptions, suite: Any, store: Any, study: Any, result: TuneResult,
           names: list[str], directions: list[str], device: str) -> TuneResult:
-    front = front_rows(study, directions)
+    front = front_rows(study)
     print(format_table(front, names))
     train_records: list[dict] = []
     decision = None

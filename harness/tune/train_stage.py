@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from harness.core.point import Point, PruneSpec, pair
+from harness.tune.front import FrontRow
 
 
 def _prune_key(spec: PruneSpec) -> tuple:
@@ -23,8 +24,11 @@ def _prune_key(spec: PruneSpec) -> tuple:
             spec.aggregation)
 
 
-def candidates(front: Sequence[Any], limit: int) -> list[tuple[PruneSpec, float | None, Any]]:
-    """Unique pruning configurations of the front, fastest kernel first, at most `limit`."""
+def candidates(front: Sequence[FrontRow], limit: int
+               ) -> list[tuple[PruneSpec, float | None, Any]]:
+    """Unique pruning configurations of the front, fastest kernel first, at most `limit`. The
+    speedup is read by its objective's name, wherever the suite listed it (a study without a
+    speedup objective gives None here; `time_untimed` measures those afterwards)."""
     best: dict[tuple, tuple[PruneSpec, float | None, Any]] = {}
     for row in front:
         if not row.point:
@@ -32,7 +36,7 @@ def candidates(front: Sequence[Any], limit: int) -> list[tuple[PruneSpec, float 
         point = Point.from_dict(row.point)
         if point.prune.rate == 0.0:
             continue  # the dense baseline is trained anyway, as the reference
-        speedup = row.values[0] if row.values else None
+        speedup = row.value("speedup")  # None when the study did not optimise it
         key = _prune_key(point.prune)
         if key not in best or (speedup or 0) > (best[key][1] or 0):
             best[key] = (point.prune, speedup, row.measurement_id)
@@ -54,7 +58,7 @@ def fig4_series(space: Any) -> list[PruneSpec]:
                       aggregation=space.aggregation[0]) for g in space.group_size]
 
 
-def run_training(suite: Any, store: Any, run_id: int, front: Sequence[Any], *, device: str,
+def run_training(suite: Any, store: Any, run_id: int, front: Sequence[FrontRow], *, device: str,
                  say: Callable[[str], None]) -> list[dict]:
     from harness.train.stage import train_candidates
 
@@ -99,7 +103,7 @@ def run_training(suite: Any, store: Any, run_id: int, front: Sequence[Any], *, d
     return out
 
 
-def time_untimed(suite: Any, store: Any, run_id: int, front: Sequence[Any],
+def time_untimed(suite: Any, store: Any, run_id: int, front: Sequence[FrontRow],
                  records: Sequence[dict], *, device: str, study: str | None,
                  measure: Callable[[list[Point]], list[Any]] | None = None) -> list[dict]:
     """Every trained configuration gets a kernel speedup: the best verified measurement of the
@@ -156,7 +160,7 @@ def _spec_of(rec: dict, seed: int) -> PruneSpec:
                      aggregation=rec.get("aggregation") or "rms", seed=seed)
 
 
-def decide_and_store(suite: Any, store: Any, run_id: int, front: Sequence[Any],
+def decide_and_store(suite: Any, store: Any, run_id: int, front: Sequence[FrontRow],
                      records: Sequence[dict]) -> dict:
     """The answer (harness.answers.decide) over the trained records, with the front's
     configurations that were not trained listed as such; stored with the run as one record."""
@@ -174,7 +178,7 @@ def decide_and_store(suite: Any, store: Any, run_id: int, front: Sequence[Any],
                                  "group_size": prune.group_size, "block": list(prune.block),
                                  "nm": list(prune.nm), "aggregation": prune.aggregation}})
         if _rec_key(rec) not in trained:
-            untrained.append((label(rec), row.values[0] if row.values else None))
+            untrained.append((label(rec), row.value("speedup")))
     decision = decide(records, Budget.of(suite.train), untrained)
     store.add_train_result(run_id, decision)
     return decision

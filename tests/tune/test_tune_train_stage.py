@@ -17,10 +17,12 @@ space:
   format: csr
 """
 
+OBJ = ("speedup", "pruning_rate")
+
 
 def _row(rate: float, g: int, speedup: float, trial: int) -> FrontRow:
     p = Point(64, 64, 8, format="csr", prune=PruneSpec("row_group", rate, g))
-    return FrontRow(trial, p.label(), (speedup, rate), trial * 10, p.as_dict())
+    return FrontRow(trial, p.label(), (speedup, rate), trial * 10, p.as_dict(), OBJ)
 
 
 def test_candidates_dedupe_by_pruning_and_rank_by_speedup():
@@ -29,6 +31,16 @@ def test_candidates_dedupe_by_pruning_and_rank_by_speedup():
     chosen = candidates(front, limit=2)
     assert [(c[0].rate, c[0].group_size, c[1], c[2]) for c in chosen] == [
         (0.98, 16, 3.0, 20), (0.9, 4, 1.7, 30)]
+
+
+def test_candidates_read_the_speedup_by_name_whatever_the_objectives_order():
+    p = Point(64, 64, 8, format="csr", prune=PruneSpec("row_group", 0.9, 4))
+    q = Point(64, 64, 8, format="csr", prune=PruneSpec("row_group", 0.98, 16))
+    reverse = [FrontRow(1, p.label(), (0.9, 1.5), 10, p.as_dict(), ("pruning_rate", "speedup")),
+               FrontRow(2, q.label(), (0.98, 3.0), 20, q.as_dict(), ("pruning_rate", "speedup"))]
+    assert [(c[0].rate, c[1]) for c in candidates(reverse, limit=2)] == [(0.98, 3.0), (0.9, 1.5)]
+    no_speedup = [FrontRow(1, p.label(), (0.9, 2e-3), 10, p.as_dict(), ("pruning_rate", "energy"))]
+    assert [(c[0].rate, c[1]) for c in candidates(no_speedup, limit=2)] == [(0.9, None)]
 
 
 def test_fig4_series_uses_every_group_size_at_the_rate_nearest_90_percent():

@@ -29,7 +29,8 @@ def _front():
     rows = []
     for i, (rate, g, speedup) in enumerate([(0.9, 4, 2.0), (0.5, 1, 1.2)]):
         p = Point(64, 64, 8, format="csr", prune=PruneSpec("row_group", rate, g))
-        rows.append(FrontRow(i, p.label(), (speedup, rate), 100 + i, p.as_dict()))
+        rows.append(FrontRow(i, p.label(), (speedup, rate), 100 + i, p.as_dict(),
+                            ("speedup", "pruning_rate")))
     return rows
 
 
