@@ -162,7 +162,7 @@ def tune(opts: TuneOptions) -> TuneResult:
             from harness.store.urls import resolve
             from harness.tune.workers import run_workers
 
-            pass  # its "new study" line would come raw before the workers' progress
+            quiet_optuna()  # its "new study" line would come raw before the workers' progress
             # created once here: the workers must not race to create it
             _study(store, study_name, directions, _sampler(suite, profile), names)
             run_workers(opts, study_name=study_name, trials=trials,

@@ -4,6 +4,7 @@ worker has its own sampler seed."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -122,3 +123,63 @@ def test_each_worker_gets_its_own_seed_derived_from_the_study_seed():
     assert worker_profile(SimpleNamespace(worker_index=0), suite, seeded).options["seed"] == \
         worker_seed(1, 0) != seeds[0]
     assert worker_profile(SimpleNamespace(worker_index=None), suite, seeded) is seeded
+
+
+RAW_LOG = re.compile(r"^\[[DIWE] \d{4}-\d\d-\d\d ")  # Optuna's default log format
+
+
+def test_the_workers_progress_has_no_raw_optuna_log_line(tmp_path):
+    suite = write_suite(tmp_path)
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    out = subprocess.run([sys.executable, "-m", "harness", "tune", str(suite), "--storage", url,
+                          "--workers", "2", "--trials", "4", "--no-post"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    lines = (out.stdout + out.stderr).splitlines()
+    assert sum(" trial " in line for line in lines) >= 4, lines  # the workers' progress
+    assert [line for line in lines if RAW_LOG.match(line) or "optuna" in line.lower()] == []
+
+
+def test_quiet_optuna_silences_its_logger_but_not_its_errors(capfd):
+    import optuna
+
+    from harness.tune.progress import quiet_optuna
+
+    quiet_optuna()
+    logger = optuna.logging.get_logger("optuna.study.study")
+    logger.info("A new study created in RDB with name: x")
+    logger.warning("Trial 3 failed with parameters: {}")
+    logger.error("storage failed")
+    err = capfd.readouterr().err
+    assert "created" not in err and "Trial 3" not in err
+    assert "storage failed" in err
+
+
+def test_the_bar_counts_newly_measured_points_and_never_overflows():
+    import io
+
+    from harness.core.measurement import Measurement
+    from harness.tune.progress import TrialProgress
+
+    point = _point()
+    stream = io.StringIO()
+    progress = TrialProgress(2, stream=stream)
+    measured = Measurement(point, "ok", speedup=1.5, speedup_ci=(1.4, 1.6))
+    progress(0, point, measured, "")
+    progress(1, point, None, "repeat of trial 0")
+    progress(2, point, measured, "reused")
+    progress(3, point, measured, "")
+    progress(4, point, measured, "")  # a worker may finish one more than its share
+    lines = stream.getvalue().splitlines()
+    assert [line.split("] ", 1)[1].split(" trial")[0] for line in lines] == \
+        ["1/2", "1/2", "1/2", "2/2", "3/2"]
+    assert all(line.startswith("[") and line.index("]") == 21 for line in lines)
+    assert "repeat of trial 0" in lines[1] and "(reused)" in lines[2]
+
+
+def _point():
+    from tune_helpers import TINY
+
+    from harness.config.suite import loads_suite
+
+    return next(iter(loads_suite(TINY).grid("cpu")))
