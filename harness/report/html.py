@@ -35,12 +35,14 @@ section h2{margin:0 0 4px;font-size:17px}
 h3{font-size:14px;margin:16px 0 6px}
 p.note{color:var(--muted);margin:0 0 10px;font-size:13px}
 .panels{display:flex;flex-wrap:wrap;gap:14px 22px;align-items:flex-start}
-svg.plot{font-family:inherit;overflow:visible}
+.panels.wide .panel{flex:1 1 560px;max-width:860px;min-width:0}
+.panels.wide svg.plot{width:100%;height:auto}
+svg.plot{font-family:"DejaVu Sans",Verdana,system-ui,sans-serif;overflow:hidden}
 svg .tick{fill:#555}
-svg .axis-label{fill:#333;font-size:12px}
-svg .panel-title{fill:#222;font-size:12px}
-svg .legend,svg .point-label{fill:#333;font-size:11px}
-svg .ref-label{fill:#c0392b;font-size:10px}
+svg .axis-label{fill:#333}
+svg .panel-title{fill:#222}
+svg .legend,svg .point-label{fill:#333}
+svg .ref-label{fill:#c0392b}
 svg [data-tip]{cursor:pointer}
 svg .pt:hover,svg .cell:hover{stroke:#000;stroke-width:2.5}
 body.hide-dominated svg .dominated{display:none}

@@ -7,12 +7,14 @@ attribute (escaped) that the report's script shows with `textContent`.
 
 from __future__ import annotations
 
+import colorsys
 import html
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-# Okabe–Ito + extras: distinguishable for colour-blind readers, in a stable order.
+# Okabe–Ito + extras: distinguishable for colour-blind readers, in a stable order. Black and
+# grey are not series colours: black marks the dense reference, grey what was not timed.
 PALETTE = (
     "#0072B2",
     "#E69F00",
@@ -21,10 +23,63 @@ PALETTE = (
     "#CC79A7",
     "#56B4E9",
     "#8C6D1F",
-    "#000000",
-    "#7F7F7F",
     "#B2182B",
+    "#6A3D9A",
+    "#1B9E9E",
 )
+REFERENCE = "#000000"  # the dense model / dense baseline marker
+
+# Font size of each text class (the CSS sets colours only, so these sizes are the ones drawn and
+# the ones the layout and the overlap test measure).
+CLASS_SIZE = {"tick": 11.0, "axis-label": 12.0, "panel-title": 12.0, "legend": 11.0,
+              "point-label": 11.0, "ref-label": 10.0}
+
+
+def colours(n: int) -> list[str]:
+    """n distinct series colours: the palette first, then evenly spaced hues (never black or
+    grey, never a repeat)."""
+    out = list(PALETTE[:n])
+    extra = n - len(out)
+    for i in range(extra):
+        h = (i + 0.5) / extra
+        r, g, b = colorsys.hls_to_rgb(h, 0.42, 0.65)
+        out.append("#" + "".join(f"{round(c * 255):02x}" for c in (r, g, b)))
+    return out
+
+
+# Advance widths in em of a sans-serif face, rounded up (DejaVu Sans, the widest common
+# fallback): enough to lay text out without a browser and to test that no two labels overlap.
+_NARROW = set("ijlI.,:;'|!()[] ")
+_WIDE = set("mwMW%×@")
+
+
+def text_width(s: object, size: float, *, bold: bool = False) -> float:
+    """Estimated rendered width of `s` in pixels at `size` px (an upper bound for common faces)."""
+    em = 0.0
+    for ch in str(s):
+        if ch in _NARROW:
+            em += 0.34
+        elif ch in _WIDE:
+            em += 0.95
+        elif ch.isupper():
+            em += 0.72
+        else:
+            em += 0.64
+    return em * size * (1.08 if bold else 1.0)
+
+
+def wrap(s: str, size: float, max_width: float, *, sep: str = " · ", bold: bool = False) -> list[str]:
+    """`s` split at `sep` into lines no wider than `max_width` where possible (a single part
+    wider than that stays one line)."""
+    parts = s.split(sep)
+    lines: list[str] = []
+    for part in parts:
+        cand = f"{lines[-1]}{sep}{part}" if lines else part
+        if lines and text_width(cand, size, bold=bold) <= max_width:
+            lines[-1] = cand
+        else:
+            lines.append(part)
+    return lines
 
 
 def esc(text: object) -> str:
@@ -137,8 +192,13 @@ class Frame:
 
 
 def svg(
-    frame_or_size: Frame | tuple[float, float], body: str, *, cls: str = "plot", label: str = ""
+    frame_or_size: Frame | tuple[float, float],
+    body: str,
+    *,
+    cls: str = "plot",
+    label: str = "",
 ) -> str:
+    """An SVG of the given size; its viewBox lets CSS scale it (main plots fill their panel)."""
     w, h = (
         (frame_or_size.width, frame_or_size.height)
         if isinstance(frame_or_size, Frame)
@@ -157,10 +217,12 @@ def text(
     *,
     anchor: str = "start",
     cls: str = "",
-    size: float = 11,
+    size: float | None = None,
     rotate: float | None = None,
     weight: str = "",
 ) -> str:
+    """A text element; its size is the class's (CLASS_SIZE) unless given."""
+    size = size if size is not None else CLASS_SIZE.get(cls, 11.0)
     rot = f' transform="rotate({fmt(rotate)} {fmt(x)} {fmt(y)})"' if rotate is not None else ""
     c = f' class="{esc(cls)}"' if cls else ""
     wt = f' font-weight="{esc(weight)}"' if weight else ""
@@ -189,6 +251,20 @@ def line(
     )
 
 
+TITLE_LINE = 15.0  # px between the lines of a wrapped panel title
+
+
+def title_lines(title: str, width: float) -> list[str]:
+    """A panel title wrapped to the SVG's width (at ' · ' separators)."""
+    size = CLASS_SIZE["panel-title"]
+    return wrap(title, size, width - 8, bold=True) if title else []
+
+
+def title_top(title: str, width: float, top: float = 22.0) -> float:
+    """Top margin of a frame whose title, wrapped to `width`, sits above the plot area."""
+    return top + TITLE_LINE * max(0, len(title_lines(title, width)) - 1)
+
+
 def axes(
     frame: Frame,
     *,
@@ -200,7 +276,8 @@ def axes(
     yticks: Sequence[float] | None = None,
     title: str = "",
 ) -> str:
-    """Frame, grid lines, tick labels and axis titles."""
+    """Frame, grid lines, tick labels and axis titles. A title wider than the SVG wraps onto
+    several lines; make the frame with `top=title_top(title, width)` to leave room for them."""
     x0, y0, x1, y1 = frame.box
     parts = [
         f'<rect x="{fmt(x0)}" y="{fmt(y0)}" width="{fmt(x1 - x0)}" height="{fmt(y1 - y0)}" '
@@ -211,18 +288,44 @@ def axes(
         if x0 - 0.5 <= px <= x1 + 0.5:
             parts.append(line(px, y0, px, y1, color="#eee"))
             parts.append(text(px, y1 + 14, xfmt(t), anchor="middle", cls="tick"))
+    widest = 0.0
     for t in frame.y.ticks() if yticks is None else yticks:
         py = frame.y(t)
         if y0 - 0.5 <= py <= y1 + 0.5:
             parts.append(line(x0, py, x1, py, color="#eee"))
             parts.append(text(x0 - 5, py + 4, yfmt(t), anchor="end", cls="tick"))
+            widest = max(widest, text_width(yfmt(t), CLASS_SIZE["tick"]))
     if xlabel:
         parts.append(text((x0 + x1) / 2, y1 + 34, xlabel, anchor="middle", cls="axis-label"))
     if ylabel:
-        parts.append(text(14, (y0 + y1) / 2, ylabel, anchor="middle", cls="axis-label", rotate=-90))
-    if title:
-        parts.append(text(x0, y0 - 4, title, cls="panel-title", weight="600"))
+        # just left of the widest tick label (baseline of the rotated text is its right edge)
+        yx = max(CLASS_SIZE["axis-label"], x0 - 5 - widest - 6)
+        parts.append(text(yx, (y0 + y1) / 2, ylabel, anchor="middle", cls="axis-label", rotate=-90))
+    lines = title_lines(title, frame.width)
+    for i, ln in enumerate(lines):
+        y = y0 - 6 - TITLE_LINE * (len(lines) - 1 - i)
+        parts.append(text(4, y, ln, cls="panel-title", weight="600"))
     return "".join(parts)
+
+
+def errorbar(frame: Frame, x: float, lo: float, hi: float, *, color: str, cap: float = 3) -> str:
+    """A vertical interval [lo, hi] at data x (a confidence interval), with caps."""
+    px, a, b = frame.x(x), frame.y(lo), frame.y(hi)
+    return (
+        f'<path class="ci" d="M{fmt(px)},{fmt(a)}V{fmt(b)}M{fmt(px - cap)},{fmt(a)}'
+        f'H{fmt(px + cap)}M{fmt(px - cap)},{fmt(b)}H{fmt(px + cap)}" stroke="{esc(color)}" '
+        f'stroke-width="1.2" fill="none" opacity="0.7"/>'
+    )
+
+
+def hbar(frame: Frame, y: float, lo: float, hi: float, *, color: str, cap: float = 3) -> str:
+    """A horizontal interval [lo, hi] at data y (a confidence interval on the x axis)."""
+    py, a, b = frame.y(y), frame.x(lo), frame.x(hi)
+    return (
+        f'<path class="ci" d="M{fmt(a)},{fmt(py)}H{fmt(b)}M{fmt(a)},{fmt(py - cap)}'
+        f'V{fmt(py + cap)}M{fmt(b)},{fmt(py - cap)}V{fmt(py + cap)}" stroke="{esc(color)}" '
+        f'stroke-width="1.2" fill="none" opacity="0.7"/>'
+    )
 
 
 def polyline(
@@ -303,6 +406,18 @@ def cell(
     return out
 
 
+SWATCH = 21.0  # px from an item's start to its label
+
+
+def legend_layout(items: Sequence[tuple[str, str]], width: float) -> tuple[int, float]:
+    """(columns, column width) so that no label runs into the next column within `width`."""
+    if not items:
+        return 1, width
+    col_w = SWATCH + max(text_width(lab, CLASS_SIZE["legend"]) for lab, _ in items) + 14
+    cols = max(1, min(len(items), int(width // col_w)))
+    return cols, col_w
+
+
 def legend(
     items: Sequence[tuple[str, str]],
     x: float,
@@ -313,19 +428,64 @@ def legend(
     row_height: float = 16,
     swatch: str = "line",
 ) -> str:
-    """Colour swatches (`swatch`: "line" or "dot") with labels, in `cols` columns from (x, y)."""
+    """Colour swatches (`swatch`: "line", "dot" or "cross" for the dense reference) with labels,
+    in `cols` columns from (x, y)."""
     parts = []
     for i, (label, color) in enumerate(items):
         cx, cy = x + (i % cols) * col_width, y + (i // cols) * row_height
-        if swatch == "dot":
+        kind = "cross" if color == REFERENCE else swatch
+        if kind == "dot":
             parts.append(
                 f'<circle cx="{fmt(cx + 8)}" cy="{fmt(cy - 4)}" r="4.5" fill="{esc(color)}"/>'
             )
+        elif kind == "cross":
+            parts.append(
+                f'<path d="M{fmt(cx + 4)},{fmt(cy - 8)}L{fmt(cx + 12)},{fmt(cy)}M{fmt(cx + 4)},'
+                f'{fmt(cy)}L{fmt(cx + 12)},{fmt(cy - 8)}" stroke="{esc(color)}" stroke-width="2.5"/>'
+            )
         else:
             parts.append(line(cx, cy - 4, cx + 16, cy - 4, color=color, width=3))
-        parts.append(text(cx + 21, cy, label, cls="legend"))
+        parts.append(text(cx + SWATCH, cy, label, cls="legend"))
     return f'<g class="legend">{"".join(parts)}</g>'
 
 
 def legend_height(n: int, cols: int, row_height: float = 16) -> float:
     return math.ceil(n / max(cols, 1)) * row_height
+
+
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in pixels
+
+
+def overlaps(a: Box, b: Box, gap: float = 0.0) -> bool:
+    return a[0] < b[2] + gap and b[0] < a[2] + gap and a[1] < b[3] + gap and b[1] < a[3] + gap
+
+
+class LabelPlacer:
+    """Places point labels where they overlap no marker and no other label, inside `area`.
+
+    Each label tries the four corners around its point, then its sides, in turn; one that fits nowhere is left
+    out (its point keeps the same text in its hover tip)."""
+
+    def __init__(self, area: Box, size: float) -> None:
+        self.area, self.size = area, size
+        self.taken: list[Box] = []
+
+    def block(self, px: float, py: float, r: float) -> None:
+        """Keep a marker of radius r at (px, py) free of labels."""
+        self.taken.append((px - r, py - r, px + r, py + r))
+
+    def place(self, px: float, py: float, label: str, *, cls: str = "point-label") -> str:
+        w, h = text_width(label, self.size), self.size
+        gap = 8.0
+        for dx, dy, anchor in ((7, -5, "start"), (7, h + 3, "start"), (-7, -5, "end"),
+                               (-7, h + 3, "end"), (gap, h / 3, "start"), (-gap, h / 3, "end"),
+                               (0, -gap, "middle"), (0, h + gap, "middle")):
+            x = px + dx
+            x0 = {"start": x, "end": x - w, "middle": x - w / 2}[anchor]
+            box = (x0, py + dy - h, x0 + w, py + dy + 0.25 * h)
+            inside = (box[0] >= self.area[0] and box[2] <= self.area[2]
+                      and box[1] >= self.area[1] and box[3] <= self.area[3])
+            if inside and not any(overlaps(box, t, 1.0) for t in self.taken):
+                self.taken.append(box)
+                return text(x, py + dy, label, anchor=anchor, cls=cls, size=self.size)
+        return ""

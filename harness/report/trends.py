@@ -75,7 +75,7 @@ def per_run(entries: Sequence[HistoryPoint]) -> dict[int, tuple[float | None, st
     by_run: dict[int, list[HistoryPoint]] = defaultdict(list)
     for h in entries:
         by_run[h.run_id].append(h)
-    out = {}
+    out: dict[int, tuple[float | None, str]] = {}
     for rid, hs in by_run.items():
         ok = [h.median_s for h in hs if h.median_s is not None and math.isfinite(h.median_s)]
         out[rid] = (statistics.median(ok), "ok") if ok else (None, hs[0].status)
@@ -111,9 +111,7 @@ def chart(
     label: str, cells: dict[int, tuple[float | None, str]], axis: Sequence[RunTick]
 ) -> tuple[str, list[Marked]]:
     """One point's trend chart (SVG) and its detected steps."""
-    timed = [
-        (t, cells[t.run_id][0]) for t in axis if cells.get(t.run_id, (None, ""))[0] is not None
-    ]
+    timed = [(t, v) for t in axis if (v := cells.get(t.run_id, (None, ""))[0]) is not None]
     marked = point_steps(timed)
     values = [v for _, v in timed]
     scale, unit = _time_unit(max(values, default=1.0))
@@ -123,6 +121,7 @@ def chart(
         svg.padded(values, pad=0.15, include=_span(values, 0.10)),
         width=460,
         height=250,
+        top=svg.title_top(label, 460),
         left=62,
         bottom=58,
     )
@@ -163,15 +162,15 @@ def chart(
         )
     for t, v in timed:
         tip = f"{label}\nrun {t.run_id} · {t.sha} · {t.started_at}\nmedian {fmt_time(v)}"
-        m = steps_at.get(t.run_id)
-        if m is None:
+        step = steps_at.get(t.run_id)
+        if step is None:
             body.append(svg.marker(frame.x(t.index), frame.y(v), color=LINE, r=3, tip=tip))
             continue
         tip += (
-            f"\nstep {m.change}: {fmt_time(m.step.before)} → {fmt_time(m.step.after)} "
+            f"\nstep {step.change}: {fmt_time(step.step.before)} → {fmt_time(step.step.after)} "
             "(persistent level shift)"
         )
-        color = SLOWER if m.step.ratio > 1 else FASTER
+        color = SLOWER if step.step.ratio > 1 else FASTER
         body.append(
             svg.marker(frame.x(t.index), frame.y(v), color=color, r=5.5, tip=tip, cls="pt step")
         )

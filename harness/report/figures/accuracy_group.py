@@ -4,14 +4,23 @@
 from __future__ import annotations
 
 import statistics
+from collections.abc import Mapping
+from typing import Any
 
 from harness.report import svg
 from harness.report.data import ReportData
 from harness.report.figures.base import Section, figure, grid
 from harness.report.figures.labels import pct
-from harness.report.figures.lines import framed_plot
-from harness.report.figures.papers import SEED
-from harness.report.figures.training import acc_fmt, group_dicts, num, train_label, train_tip
+from harness.report.figures.lines import HEIGHT, WIDTH, framed_plot
+from harness.report.figures.papers import HARTENSTEIN
+from harness.report.figures.training import (
+    acc_fmt,
+    acc_range,
+    group_dicts,
+    num,
+    train_label,
+    train_tip,
+)
 
 
 @figure("accuracy_per_group", 40)
@@ -31,24 +40,22 @@ def accuracy_per_group(data: ReportData) -> Section | None:
         if t.get("dense") and num(t.get("accuracy")) is not None
     ]
     by_rate = group_dicts(pruned, lambda t: num(t["pruning_rate"]))
+    # every panel shares the y range and the variant colours
+    all_accs = [float(t["accuracy"]) for t in pruned] + dense_acc
+    yr, yfmt = acc_range(all_accs, pad=0.15), acc_fmt(all_accs)
+    variants = sorted({_variant(t) for t in pruned}, key=str)
+    vcolor = dict(zip(variants, svg.colours(len(variants)), strict=True))
     panels = []
     for rate in sorted(by_rate):
         recs = by_rate[rate]
         labels = sorted({(num(t.get("group_size")) or 0, train_label(t)) for t in recs})
         pos = {lab: i for i, (_, lab) in enumerate(labels)}
-        accs = [float(t["accuracy"]) for t in recs] + dense_acc
-        frame = svg.Frame.make(
-            (-0.6, len(labels) - 0.4), svg.padded(accs, pad=0.15), width=440, height=300
-        )
+        title = f"pruning rate {pct(rate)}"
+        frame = svg.Frame.make((-0.6, len(labels) - 0.4), yr, width=WIDTH, height=HEIGHT,
+                               top=svg.title_top(title, WIDTH))
         body = [
-            svg.axes(
-                frame,
-                xlabel="group size",
-                ylabel="accuracy",
-                xticks=[],
-                yfmt=acc_fmt(accs),
-                title=f"pruning rate {pct(rate)}",
-            )
+            svg.axes(frame, xlabel="group size", ylabel="accuracy", xticks=[], yfmt=yfmt,
+                     title=title)
         ]
         x0, y0, x1, y1 = frame.box
         for lab, i in pos.items():
@@ -57,28 +64,33 @@ def accuracy_per_group(data: ReportData) -> Section | None:
             ya = frame.y(statistics.median(dense_acc))
             body.append(svg.line(x0, ya, x1, ya, color="#333", dash="5 4", cls="ref-line"))
             body.append(svg.text(x1 - 4, ya - 4, "dense", anchor="end", cls="ref-label"))
-        variants = sorted(
-            {(t.get("aggregation", ""), t.get("schedule", "")) for t in recs}, key=str
-        )
-        vcolor = {v: svg.PALETTE[i % len(svg.PALETTE)] for i, v in enumerate(variants)}
+        here = [v for v in variants if any(_variant(t) == v for t in recs)]
         for t in recs:
-            v = (t.get("aggregation", ""), t.get("schedule", ""))
+            v = _variant(t)
+            # variants of one group size side by side rather than on top of each other
+            dx = (here.index(v) - (len(here) - 1) / 2) * min(0.12, 0.6 / len(here))
             body.append(
                 svg.marker(
-                    frame.x(pos[train_label(t)]),
+                    frame.x(pos[train_label(t)] + dx),
                     frame.y(float(t["accuracy"])),
                     color=vcolor[v],
                     r=4.5,
                     tip=train_tip(t, None),
                 )
             )
-        items = [(" · ".join(str(x) for x in v if x) or "pruned", c) for v, c in vcolor.items()]
+        items = [(" · ".join(str(x) for x in v if x) or "pruned", vcolor[v]) for v in here]
         panels.append(framed_plot(frame, body, items, cls="plot fig4",
                                   label="accuracy per group size"))
     return Section(
         "fig4",
         "Accuracy per group size at a fixed pruning rate",
-        grid(panels),
-        f"{SEED}, Fig. 4: accuracy of each trained model by group size; the dashed line is the "
-        "dense model. One panel per pruning rate.",
+        grid(panels, wide=True),
+        HARTENSTEIN.cite("Fig. 4")
+        + ": accuracy of each trained model by group size; the dashed line is the "
+        "dense model. One panel per pruning rate; all panels share the y axis, which spans at "
+        "least 5 accuracy points.",
     )
+
+
+def _variant(rec: Mapping[str, Any]) -> tuple[str, str]:
+    return (str(rec.get("aggregation", "") or ""), str(rec.get("schedule", "") or ""))

@@ -48,10 +48,12 @@ def build_sections(data: ReportData) -> list[Section]:
     return out
 
 
-def grid(panels: Sequence[str]) -> str:
-    return (
-        '<div class="panels">' + "".join(f'<div class="panel">{p}</div>' for p in panels) + "</div>"
-    )
+def grid(panels: Sequence[str], *, wide: bool = False) -> str:
+    """Panels side by side, wrapping. `wide` panels (the main plots) scale with the page: each is
+    at least 560 px wide where the page allows, so its text stays readable; others keep their
+    drawn size."""
+    cls = "panels wide" if wide else "panels"
+    return f'<div class="{cls}">' + "".join(f'<div class="panel">{p}</div>' for p in panels) + "</div>"
 
 
 def table(header: Sequence[str], rows: Iterable[Sequence[object]], *, cls: str = "") -> str:

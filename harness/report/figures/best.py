@@ -89,15 +89,15 @@ def best(data: ReportData, top: int = 20) -> Section | None:
     parts.append(f"<h3>Not timed: {esc(summary)}</h3>")
     if bad:
         by_reason = group_by(bad, lambda m: (m.status, m.reason or "(no reason given)"))
-        rows = []
+        failed: list[tuple[str, str, int, str]] = []
         for (status, reason), group in sorted(
             by_reason.items(), key=lambda kv: (-len(kv[1]), kv[0])
         ):
             examples = "; ".join(g.point.label() for g in group[:3]) + (
                 " …" if len(group) > 3 else ""
             )
-            rows.append((status, reason, len(group), examples))
-        parts.append(table(["status", "reason", "count", "examples"], rows, cls="failed"))
+            failed.append((status, reason, len(group), examples))
+        parts.append(table(["status", "reason", "count", "examples"], failed, cls="failed"))
     return Section(
         "best",
         "Best configurations",

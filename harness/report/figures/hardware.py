@@ -25,7 +25,7 @@ def roofline(data: ReportData) -> Section | None:
         )
     body = line_panels(
         ms,
-        lambda m: m.peak_fraction * 100,
+        lambda m: None if m.peak_fraction is None else m.peak_fraction * 100,
         ylabel="% of peak bandwidth",
         unit="%",
         ref=100.0,

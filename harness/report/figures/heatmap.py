@@ -1,4 +1,8 @@
 """Heatmap: pruning geometry × pruning rate, coloured by log₂ of the median speedup.
+
+Every panel shares one colour scale (the colour bar); each panel's title wraps to the panel's
+width and the panel is at least as wide as its longest title line and row label, so titles of
+neighbouring panels never run into each other.
 """
 
 from __future__ import annotations
@@ -8,8 +12,11 @@ import math
 from harness.report import svg
 from harness.report.data import ReportData
 from harness.report.figures.base import Section, figure, grid
-from harness.report.figures.labels import group_by, panel_key, panel_label, pct
-from harness.report.figures.lines import series_by_geometry
+from harness.report.figures.labels import group_by, panel_key, panel_label, pct, timed_speedup
+from harness.report.figures.lines import Series, series_by_geometry
+
+CELL_H = 22.0
+MIN_WIDTH = 260.0  # a panel's title wraps to at least this width
 
 
 def _heat_color(v: float, vmax_log: float) -> str:
@@ -22,75 +29,67 @@ def _heat_color(v: float, vmax_log: float) -> str:
     return "#" + "".join(f"{c:02x}" for c in rgb)
 
 
+def _panel(title: str, series: Series, vmax_log: float) -> str:
+    rates = sorted({c.rate for pts in series.values() for c in pts})
+    rows = sorted(series)
+    tick = svg.CLASS_SIZE["tick"]
+    left = 12 + max(svg.text_width(lab, tick) for _, lab in rows)
+    cw = max(40.0, min(56.0, 400 / max(len(rates), 1)))
+    grid_w = left + cw * len(rates) + 10
+    lines = svg.title_lines(title, max(grid_w, MIN_WIDTH))
+    size = svg.CLASS_SIZE["panel-title"]
+    w = max(grid_w, 8 + max(svg.text_width(ln, size, bold=True) for ln in lines))
+    top = 12 + svg.TITLE_LINE * len(lines)
+    h = top + CELL_H * len(rows) + 40
+    body = [
+        svg.text(4, 16 + svg.TITLE_LINE * i, ln, cls="panel-title", weight="600")
+        for i, ln in enumerate(lines)
+    ]
+    for j, g in enumerate(rows):
+        lab = g[1]
+        body.append(svg.text(left - 6, top + j * CELL_H + CELL_H / 2 + 4, lab, anchor="end",
+                             cls="tick"))
+        for c in series[g]:
+            i = rates.index(c.rate)
+            tip = f"{title}\n{lab} · rate {pct(c.rate)}\nspeedup {c.value:.2f}×" + (
+                f" (median of {c.n})" if c.n > 1 else ""
+            )
+            if c.lo is not None and c.hi is not None:
+                tip += f"\n95% CI [{c.lo:.2f}, {c.hi:.2f}]×"
+            dark = abs(math.log2(c.value)) / vmax_log > 0.55 if c.value > 0 else True
+            body.append(
+                svg.cell(left + i * cw, top + j * CELL_H, cw, CELL_H,
+                         color=_heat_color(c.value, vmax_log), label=f"{c.value:.2f}", tip=tip,
+                         dark=dark)
+            )
+    for i, r in enumerate(rates):
+        body.append(svg.text(left + i * cw + cw / 2, top + CELL_H * len(rows) + 14, pct(r),
+                             anchor="middle", cls="tick"))
+    body.append(svg.text(left + cw * len(rates) / 2, top + CELL_H * len(rows) + 32,
+                         "pruning rate", anchor="middle", cls="axis-label"))
+    return svg.svg((w, h), "".join(body), cls="plot heatmap", label="speedup heatmap")
+
+
 @figure("heatmap", 20)
 def heatmap(data: ReportData) -> Section | None:
     ms = data.timed
     if not ms:
         return None
+    vals = [timed_speedup(m) for m in ms]
+    vmax_log = max(1.0, max((abs(math.log2(v)) for v in vals if v > 0), default=1.0))
     panels = []
-    vals = [m.speedup for m in ms if m.speedup and m.speedup > 0]
-    vmax_log = max(1.0, max((abs(math.log2(v)) for v in vals), default=1.0))
     for _key, group in sorted(
         group_by(ms, lambda m: panel_key(m.point)).items(), key=lambda kv: str(kv[0])
     ):
-        series = series_by_geometry(group, lambda m: m.speedup)
-        rates = sorted({r for pts in series.values() for r, _, _ in pts})
-        rows = sorted(series)
-        cw, ch, left, top = max(34.0, min(52.0, 380 / max(len(rates), 1))), 22.0, 86.0, 22.0
-        w, h = left + cw * len(rates) + 10, top + ch * len(rows) + 40
-        body = [svg.text(left, 14, panel_label(group[0].point), cls="panel-title", weight="600")]
-        for j, (_, lab) in enumerate(rows):
-            body.append(
-                svg.text(left - 6, top + j * ch + ch / 2 + 4, lab, anchor="end", cls="tick")
-            )
-            by_rate = {r: (v, n) for r, v, n in series[rows[j]]}
-            for i, r in enumerate(rates):
-                if r not in by_rate:
-                    continue
-                v, n = by_rate[r]
-                tip = f"{panel_label(group[0].point)}\n{lab} · rate {pct(r)}\nspeedup {v:.2f}×" + (
-                    f" (median of {n})" if n > 1 else ""
-                )
-                color = _heat_color(v, vmax_log)
-                dark = abs(math.log2(v)) / vmax_log > 0.55 if v > 0 else True
-                body.append(
-                    svg.cell(
-                        left + i * cw,
-                        top + j * ch,
-                        cw,
-                        ch,
-                        color=color,
-                        label=f"{v:.2f}",
-                        tip=tip,
-                        dark=dark,
-                    )
-                )
-        for i, r in enumerate(rates):
-            body.append(
-                svg.text(
-                    left + i * cw + cw / 2,
-                    top + ch * len(rows) + 14,
-                    pct(r),
-                    anchor="middle",
-                    cls="tick",
-                )
-            )
-        body.append(
-            svg.text(
-                left + cw * len(rates) / 2,
-                top + ch * len(rows) + 32,
-                "pruning rate",
-                anchor="middle",
-                cls="axis-label",
-            )
-        )
-        panels.append(svg.svg((w, h), "".join(body), cls="plot heatmap", label="speedup heatmap"))
+        series = series_by_geometry(group, lambda m: m.speedup, lambda m: m.speedup_ci)
+        panels.append(_panel(panel_label(group[0].point), series, vmax_log))
     panels.append(_colorbar(vmax_log))
     return Section(
         "heatmap",
         "Speedup by pruning geometry × pruning rate",
         grid(panels),
-        "Median speedup over dense per cell; colour is log₂(speedup): blue faster, red slower than dense.",
+        "Median speedup over dense per cell; colour is log₂(speedup): blue faster, red slower "
+        "than dense, on one scale for every panel.",
     )
 
 

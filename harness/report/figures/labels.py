@@ -81,8 +81,8 @@ def describe(m: Measurement) -> str:
 
 def colour_map(labels: Iterable[tuple[tuple, str]]) -> dict[str, str]:
     """Stable colour per label (sorted by its sort key) across all panels."""
-    ordered = sorted(set(labels))
-    return {lab: svg.PALETTE[i % len(svg.PALETTE)] for i, (_, lab) in enumerate(ordered)}
+    ordered = list(dict.fromkeys(lab for _, lab in sorted(set(labels))))
+    return dict(zip(ordered, svg.colours(len(ordered)), strict=True))
 
 
 def group_by(
@@ -92,6 +92,13 @@ def group_by(
     for m in ms:
         out[key(m)].append(m)
     return out
+
+
+def timed_speedup(m: Measurement) -> float:
+    """The speedup of a measurement from `ReportData.timed` (which guarantees one)."""
+    if m.speedup is None:
+        raise ValueError(f"{m.point.label()} has no speedup")
+    return m.speedup
 
 
 def pct(v: float) -> str:

@@ -14,8 +14,9 @@ from harness.report.figures.labels import (
     pct,
     problem_key,
     shape_label,
+    timed_speedup,
 )
-from harness.report.figures.lines import framed_plot
+from harness.report.figures.lines import HEIGHT, WIDTH, framed_plot, shared_y
 
 
 @figure("pareto", 30)
@@ -23,23 +24,20 @@ def pareto(data: ReportData) -> Section | None:
     ms = data.timed
     if not ms:
         return None
-    colors = colour_map((0, f"{m.point.format}/{m.point.backend}") for m in ms)
+    colors = colour_map(((), f"{m.point.format}/{m.point.backend}") for m in ms)
+    cis = [x for m in ms if m.speedup_ci for x in m.speedup_ci]
+    yr, ylog = shared_y([timed_speedup(m) for m in ms] + cis, include=[1.0])
+    xr = svg.padded([m.point.prune.rate for m in ms], pad=0.04)
     panels = []
     for _key, group in sorted(
         group_by(ms, lambda m: problem_key(m.point)).items(), key=lambda kv: str(kv[0])
     ):
-        vals = [(m.point.prune.rate, m.speedup) for m in group]
+        vals = [(m.point.prune.rate, timed_speedup(m)) for m in group]
         front = set(non_dominated(vals, ["minimize", "maximize"]).tolist())
-        ys = [v for _, v in vals]
-        ylog = min(ys) > 0 and max(ys) / min(ys) > 8
-        frame = svg.Frame.make(
-            svg.padded([r for r, _ in vals], pad=0.04),
-            svg.padded(ys, include=[1.0], log=ylog),
-            ylog=ylog,
-            width=460,
-            height=320,
-        )
         p0 = group[0].point
+        title = f"{shape_label(p0)} · {p0.dtype} · {p0.device}"
+        frame = svg.Frame.make(xr, yr, ylog=ylog, width=WIDTH, height=HEIGHT,
+                               top=svg.title_top(title, WIDTH))
         body = [
             svg.axes(
                 frame,
@@ -47,7 +45,7 @@ def pareto(data: ReportData) -> Section | None:
                 ylabel="speedup over dense",
                 xfmt=pct,
                 yfmt=lambda v: f"{v:g}×",
-                title=f"{shape_label(p0)} · {p0.dtype} · {p0.device}",
+                title=title,
             )
         ]
         x0, _, x1, _ = frame.box
@@ -56,9 +54,8 @@ def pareto(data: ReportData) -> Section | None:
                 x0, frame.y(1.0), x1, frame.y(1.0), color="#c0392b", dash="5 4", cls="ref-line"
             )
         )
-        order = sorted(front, key=lambda i: vals[i])
-        stair = []
-        for i in order:  # staircase: the best speedup reachable at each rate
+        stair: list[tuple[float, float]] = []
+        for i in sorted(front, key=lambda i: vals[i]):  # staircase: best speedup at each rate
             r, v = vals[i]
             if stair:
                 stair.append((r, stair[-1][1]))
@@ -70,19 +67,20 @@ def pareto(data: ReportData) -> Section | None:
             m, on = group[i], i in front
             r, v = vals[i]
             color = colors[f"{m.point.format}/{m.point.backend}"]
-            tip = ("Pareto-optimal\n" if on else "") + describe(m)
+            if m.speedup_ci is not None:
+                body.append(svg.errorbar(frame, r, *m.speedup_ci, color=color))
             body.append(
                 svg.marker(
                     frame.x(r),
                     frame.y(v),
                     color=color,
                     r=5 if on else 3.2,
-                    tip=tip,
+                    tip=("Pareto-optimal\n" if on else "") + describe(m),
                     cls="pt front" if on else "pt dominated",
                     hollow=not on,
                 )
             )
-        items = [(lab, c) for lab, c in colors.items()]
+        items = list(colors.items())
         panels.append(framed_plot(frame, body, items, cls="plot pareto", label="Pareto front"))
     toggle = (
         '<label class="toggle"><input type="checkbox" data-toggle="hide-dominated"> '
@@ -91,7 +89,8 @@ def pareto(data: ReportData) -> Section | None:
     return Section(
         "pareto",
         "Pareto front: speedup vs pruning rate",
-        toggle + grid(panels),
-        "One point per measurement; filled points are Pareto-optimal (no other configuration "
-        "is faster at the same or a lower pruning rate). Hover a point for its configuration.",
+        toggle + grid(panels, wide=True),
+        "One point per measurement with its stored 95% confidence interval; filled points are "
+        "Pareto-optimal (no other configuration is faster at the same or a lower pruning rate). "
+        "All panels share both axes. Hover a point for its configuration.",
     )
