@@ -295,3 +295,57 @@ def test_group_lasso_zeroes_groups_at_the_papers_threshold_on_digits():
     assert e["train_flops_ratio"] < 1 and e["epoch_flops"][-1] < e["dense_epoch_flops"]
     assert e["lasso_budget"] > 0.5  # the penalty could pull a unit-norm group to zero
     assert res.accuracy > 0.9
+
+
+def test_conv_reconfiguration_removes_zeroed_channels_with_the_same_function():
+    """The cnn's zeroed channels leave the model: unused inputs of the next layer, dead filters
+    whose ReLU(bias) is 0, dead filters folded into the head's bias; a dead filter with a nonzero
+    constant before a zero-padded convolution stays (no bias can stand in for it)."""
+    torch.manual_seed(0)
+    model = build_model("cnn", (1, 8, 8), 10, seed=0)
+    conv1, conv2, fc1 = model[1], model[3], model[7]
+    with torch.no_grad():
+        conv1.weight[3], conv1.bias[3] = 0, -0.2  # dead, ReLU(-0.2) = 0: removed
+        conv1.weight[5], conv1.bias[5] = 0, 0.3  # dead, constant 0.3 into a padded conv: kept
+        conv2.weight[:, 7] = 0  # conv1's channel 7 unused by conv2: removed
+        conv2.weight[2], conv2.bias[2] = 0, 0.4  # dead, folded into fc1's bias: removed
+        fc1.weight[:, 9 * 16:10 * 16] = 0  # conv2's channel 9 unused by the head: removed
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    model(torch.randn(4, 1, 8, 8)).sum().backward()
+    opt.step()
+    with torch.no_grad():
+        conv1.weight[3], conv1.bias[3] = 0, -0.2
+        conv1.weight[5], conv1.bias[5] = 0, 0.3
+        conv2.weight[:, 7] = 0
+        conv2.weight[2], conv2.bias[2] = 0, 0.4
+        fc1.weight[:, 9 * 16:10 * 16] = 0
+    small, new_opt, widths = reconfigure(model, opt)
+    assert widths == [14, 30, 64]
+    assert small[1].weight.shape == (14, 1, 3, 3) and small[3].weight.shape == (30, 14, 3, 3)
+    assert small[7].weight.shape == (64, 30 * 16)
+    x = torch.randn(16, 1, 8, 8)
+    assert torch.allclose(small(x), model(x), atol=1e-5)
+    buf = new_opt.state[small[3].weight]["momentum_buffer"]
+    assert buf.shape == small[3].weight.shape
+    from harness.train.flops import forward_flops
+
+    assert forward_flops(small, (1, 8, 8)) < forward_flops(model, (1, 8, 8))
+
+
+def test_group_lasso_reconfigures_the_cnn_at_the_papers_threshold():
+    """PruneTrain on the cnn (default threshold 1e-4): conv channels are removed during
+    training, so the later epochs cost fewer FLOPs, and the accuracy holds."""
+    from harness.train.data import load_dataset
+
+    data = load_dataset("digits", seed=0)
+    res = SCHEDULES.get("group_lasso")(build_model("cnn", data.in_shape, 10, seed=0),
+                                       data, PruneSpec(),
+                                       TrainConfig(epochs=12, batch_size=32, lr=0.1),
+                                       options={"interval": 2})
+    e = res.extra
+    conv1, conv2, head = e["hidden_widths"]
+    assert conv1 + conv2 < 16 + 32, "conv channels removed"
+    assert res.model[3].weight.shape[:2] == (conv2, conv1)
+    assert e["epoch_flops"][-1] < e["dense_epoch_flops"] and e["train_flops_ratio"] < 1
+    assert sum(e["hidden_widths"]) == round((1 - e["neurons_removed"]) * (16 + 32 + 64))
+    assert res.accuracy > 0.9

@@ -10,8 +10,10 @@ Eq. 2–3, Algorithm 1).
   λR / (L + λR) equals `ratio` (default 0.2; the paper finds 20–25 % works):
   λ = ratio · L / ((1 − ratio) · R).
 * Every `interval` epochs (the paper: 10 on CIFAR, 5 on ImageNet) groups whose largest |w| is
-  below `threshold` (10⁻⁴, §4.1 and Fig. 4) are zeroed and the MLP is reconfigured into a smaller
-  dense one (`harness.train.reconfigure`). Non-MLP models are penalised and thresholded only.
+  below `threshold` (10⁻⁴, §4.1 and Fig. 4) are zeroed and the model is reconfigured into a
+  smaller dense one (`harness.train.reconfigure`: the MLPs and the cnn, whose zeroed conv
+  channels are removed with what depends on them). Other models are penalised and thresholded
+  only.
 * The paper's headline is the training cost: every epoch's training FLOPs (of the model as it
   is during that epoch, `harness.train.flops`) and wall time are recorded, with their ratio to
   the dense model's (`train_flops_ratio`): the falling cost curve of lym Fig. 6.
@@ -189,7 +191,7 @@ def group_lasso(model, data, prune, cfg, *, options=None, device: str = "cpu",
         flops += [per_epoch] * len(rows)
     with torch.no_grad():
         nnz = sum(int((w != 0).sum()) for w in _weights(model))
-    hidden = _hidden_width(model)  # a reconfigured MLP's: sum(widths)
+    hidden = _hidden_width(model)  # a reconfigured model's: sum(widths)
     result = finish(model, data, masks, history, t0, device=device, before=before,
                     extra={"lambda": state["lam"], "penalty_ratio0": state["ratio0"],
                            "hidden_widths": widths,
