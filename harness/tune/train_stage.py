@@ -60,6 +60,7 @@ def fig4_series(space: Any) -> list[PruneSpec]:
 
 def run_training(suite: Any, store: Any, run_id: int, front: Sequence[FrontRow], *, device: str,
                  say: Callable[[str], None]) -> list[dict]:
+    from harness.train.curves import curve_lines
     from harness.train.stage import train_candidates
 
     spec = suite.train
@@ -100,6 +101,8 @@ def run_training(suite: Any, store: Any, run_id: int, front: Sequence[FrontRow],
     out = [keep(raw) for raw in records]  # the dense reference, and any not reported
     dense = next((r for r in out if r["dense"]), None)
     say(f"  dense: accuracy {_fmt(dense and dense.get('accuracy'))}")
+    for line in curve_lines(out):  # signal died, ADMM residuals, PruneTrain's FLOPs per epoch
+        say(line)
     return out
 
 
