@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from harness.store.api import RunRow, Store, StoredMeasurement
+from harness.store.api import RunRow, Store, StoredMeasurement, StoredVerdict, VerdictRecord
 
 if TYPE_CHECKING:
     from harness.store.sql import SqlStore
 
-__all__ = ["RunRow", "Store", "StoredMeasurement", "open_store", "redact_url"]
+__all__ = ["RunRow", "Store", "StoredMeasurement", "StoredVerdict", "VerdictRecord",
+           "open_store", "redact_url"]
 
 
 def open_store(url: str | None = None) -> SqlStore:

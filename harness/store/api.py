@@ -3,13 +3,13 @@
 One database URL holds everything: Optuna's studies (harness.tune.storage builds Optuna's storage
 on it through `attached()`) and harness's
 tables (runs, provenance, measurements with every raw sample, device peaks, trained-model
-results). Every write is one transaction. Passwords in URLs are never printed: use `url_redacted`.
+results, regression verdicts). Every write is one transaction. Passwords in URLs are never printed: use `url_redacted`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from harness.core.measurement import Measurement
@@ -35,6 +35,42 @@ class StoredMeasurement:
     run_id: int
     context_key: str | None
     measurement: Measurement
+
+
+@dataclass(frozen=True)
+class VerdictRecord:
+    """A regression run's verdict on one point, with the numbers it compared.
+
+    Times are raw medians in seconds, each the stored median of a measurement (what the report's
+    trend tooltip shows for that run); `ratio` is the compared one, current/baseline after the
+    current samples were divided by `factor` (`normalize`: "dense" — the dense baseline of the
+    point's own rounds, now over then; "drift" — the run-wide drift; "none" — 1, raw times).
+    `remeasured` holds each re-measurement in a fresh process: {"status", "median_s", "factor",
+    "verdict", "ratio", "p_value"}; `confirmed` counts those that agreed with a regression.
+    """
+
+    point_key: str
+    verdict: str  # regression | improvement | unchanged | too_few_samples
+    ratio: float | None
+    p_value: float | None
+    normalize: str  # dense | drift | none
+    factor: float
+    threshold: float  # the one applied (the option's, widened by the machine drift)
+    baseline_median_s: float | None
+    current_median_s: float | None
+    n_baseline: int
+    n_current: int
+    measurement_id: int | None = None  # this run's measurement of the point
+    baseline_run_id: int | None = None  # the run the baseline samples came from (None: a file)
+    confirmed: int = 0
+    remeasured: tuple[Mapping[str, Any], ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class StoredVerdict:
+    id: int
+    run_id: int
+    record: VerdictRecord
 
 
 class Store(Protocol):
@@ -67,6 +103,11 @@ class Store(Protocol):
 
     def train_results(self, *, run_id: int | None = None,
                       study: str | None = None) -> list[dict[str, Any]]: ...
+
+    def add_verdict(self, run_id: int, v: VerdictRecord) -> int: ...
+
+    def verdicts(self, *, run_id: int | None = None,
+                 suite: str | None = None) -> list[StoredVerdict]: ...
 
     def attached(self, name: str, factory: Callable[[str], Any],
                  close: Callable[[Any], None]) -> Any: ...

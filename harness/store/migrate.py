@@ -12,7 +12,8 @@ Versions:
      `measurements` had only median/iqr/rel_noise/n as statistics and no speedup interval,
      bandwidth, peak fraction, counters, throttle flag, provenance link or wall time; there were
      no `provenance`, `device_peaks` or `train_results` tables.
-  1  the layout of `harness.store.schema`.
+  1  as 2, without the `verdicts` table.
+  2  the layout of `harness.store.schema`.
 """
 
 from __future__ import annotations
@@ -167,4 +168,11 @@ def _v0_to_v1(conn: Connection) -> None:
             conn.execute(update(schema.runs).where(schema.runs.c.id == run_id)
                          .values(provenance_id=provenance.intern(conn, record)))
         conn.execute(text("ALTER TABLE runs DROP COLUMN provenance"))
+    create_missing(conn)
+
+
+@migration(1)
+def _v1_to_v2(conn: Connection) -> None:
+    """Regression verdicts get their table (nothing else changes)."""
+    schema.metadata.create_all(conn, tables=[schema.verdicts], checkfirst=True)
     create_missing(conn)

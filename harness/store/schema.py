@@ -149,4 +149,28 @@ train_results = Table(
     Index("ix_train_results_run", "run_id"),
 )
 
+# a regression run's verdict per point, with the numbers compared (harness.store.api.VerdictRecord)
+verdicts = Table(
+    "verdicts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Integer, ForeignKey("runs.id"), nullable=False),
+    Column("point_key", String(64), nullable=False),
+    Column("measurement_id", Integer, ForeignKey("measurements.id")),
+    Column("verdict", String(32), nullable=False),
+    Column("ratio", Double),
+    Column("p_value", Double),
+    Column("normalize", String(16), nullable=False),
+    Column("factor", Double, nullable=False),
+    Column("threshold", Double, nullable=False),
+    Column("baseline_run_id", Integer),
+    Column("baseline_median_s", Double),
+    Column("current_median_s", Double),
+    Column("n_baseline", Integer, nullable=False),
+    Column("n_current", Integer, nullable=False),
+    Column("confirmed", Integer, nullable=False, server_default="0"),
+    Column("remeasured", JSONText, nullable=False, server_default="[]"),
+    Column("created_at", String(40), nullable=False),
+    Index("ix_verdicts_run", "run_id"),
+)
+
 TABLE_NAMES = tuple(metadata.tables)

@@ -20,7 +20,7 @@ from harness.core.errors import InputError
 from harness.core.measurement import Measurement
 from harness.store import codec, dialects, liveness, migrate, schema, urls
 from harness.store import provenance as prov
-from harness.store.api import RunRow, StoredMeasurement
+from harness.store.api import RunRow, StoredMeasurement, StoredVerdict, VerdictRecord
 
 RUN_KINDS = ("bench", "tune", "regress", "train")
 # killed: left "running" by a process that is gone (marked when the store is next opened)
@@ -215,6 +215,32 @@ class SqlStore:
         with self._engine.connect() as conn:
             rows = conn.execute(query).all()
         return [{**row.record, "id": row.id, "run_id": row.run_id} for row in rows]
+
+    # --- regression verdicts ------------------------------------------------------------------
+
+    def add_verdict(self, run_id: int, v: VerdictRecord) -> int:
+        values = dataclasses.asdict(v)
+        values["remeasured"] = [dict(r) for r in v.remeasured]
+        with self._writer.begin() as conn:
+            t = schema.verdicts
+            return conn.execute(t.insert().returning(t.c.id), {
+                "run_id": run_id, "created_at": schema.utcnow(), **values}).scalar_one()
+
+    def verdicts(self, *, run_id: int | None = None,
+                 suite: str | None = None) -> list[StoredVerdict]:
+        """Stored verdicts, oldest first, of one run or of every run of a suite (or all)."""
+        t, r = schema.verdicts, schema.runs
+        query = select(t).order_by(t.c.id)
+        if run_id is not None:
+            query = query.where(t.c.run_id == run_id)
+        if suite is not None:
+            query = query.join(r, r.c.id == t.c.run_id).where(r.c.suite == suite)
+        with self._engine.connect() as conn:
+            rows = conn.execute(query).all()
+        names = [f.name for f in dataclasses.fields(VerdictRecord)]
+        return [StoredVerdict(row.id, row.run_id, VerdictRecord(**{
+            **{n: getattr(row, n) for n in names}, "remeasured": tuple(row.remeasured or ())}))
+            for row in rows]
 
     # --- misc ----------------------------------------------------------------------------------
 
