@@ -22,10 +22,11 @@ BARS = "▁▂▃▄▅▆▇█"
 MAX_WIDTH = 40  # longer curves are resampled to this many characters
 
 
-def sparkline(values: Sequence[float], *, log: bool = False, width: int = MAX_WIDTH) -> str:
-    """Eight-level bar per value (min → ▁, max → █); `log` spaces the levels logarithmically
-    (residuals fall over decades). Curves longer than `width` are resampled (every value is
-    kept if they fit). Non-finite values print as '·'."""
+def sparkline(values: Sequence[float], *, log: bool = False, width: int = MAX_WIDTH,
+              lo: float | None = None, hi: float | None = None) -> str:
+    """Eight-level bar per value (min → ▁, max → █, or the fixed range `lo`…`hi`); `log`
+    spaces the levels logarithmically (residuals fall over decades). Curves longer than `width`
+    are resampled (every value is kept if they fit). Non-finite values print as '·'."""
     vals = [float(v) for v in values]
     if len(vals) > width:
         vals = [vals[round(i * (len(vals) - 1) / (width - 1))] for i in range(width)]
@@ -39,11 +40,16 @@ def sparkline(values: Sequence[float], *, log: bool = False, width: int = MAX_WI
     finite = [s for s in scaled if s is not None]
     if not finite:
         return "·" * len(vals)
-    lo, hi = min(finite), max(finite)
-    span = hi - lo
-    return "".join("·" if s is None else
-                   BARS[0 if span == 0 else min(len(BARS) - 1, int((s - lo) / span * len(BARS)))]
-                   for s in scaled)
+    bottom = min(finite) if lo is None else scale(lo)
+    top = max(finite) if hi is None else scale(hi)
+    if bottom is None or top is None:
+        raise ValueError(f"sparkline range {lo}…{hi} must be finite (and > 0 with log)")
+    span = top - bottom
+
+    def level(x: float) -> int:
+        return 0 if span <= 0 else max(0, min(len(BARS) - 1, int((x - bottom) / span * len(BARS))))
+
+    return "".join("·" if x is None else BARS[level(x)] for x in scaled)
 
 
 def _label(rec: Mapping[str, Any]) -> str:
@@ -92,8 +98,10 @@ def _flops(rec: Mapping[str, Any]) -> str | None:
     total_s = f", all epochs {float(total):.0%}" if total is not None else ""
     removed = rec.get("neurons_removed")
     removed_s = f", {float(removed):.0%} of hidden units removed" if removed is not None else ""
-    return (f"training FLOPs per epoch {sparkline(frac)} {frac[0]:.0%} → {frac[-1]:.0%} "
-            f"of dense{total_s}{removed_s}")
+    budget = rec.get("lasso_budget")
+    budget_s = f", lasso budget {float(budget):.2g}" if budget is not None else ""
+    return (f"training FLOPs per epoch {sparkline(frac, lo=0.0, hi=1.0)} {frac[0]:.0%} → "
+            f"{frac[-1]:.0%} of dense{total_s}{removed_s}{budget_s}")
 
 
 CURVES: tuple[Callable[[Mapping[str, Any]], str | None], ...] = (_signal, _admm, _flops)
