@@ -1,4 +1,5 @@
-"""Measurement settings and the training stage's spec, as written in a suite."""
+"""Measurement settings and the training stage's spec, as written in a suite (MeasureSettings is
+defined in harness.measure.settings, beside the timer that applies it)."""
 
 from __future__ import annotations
 
@@ -8,21 +9,7 @@ from typing import Any
 
 from harness.config.frozen import FrozenMap
 from harness.config.yamlload import Document, join
-
-
-@dataclass(frozen=True)
-class MeasureSettings:
-    """How each point is timed (see DESIGN: measurement method)."""
-
-    warmup: int = 3
-    min_samples: int = 10
-    min_time_s: float = 0.05
-    max_time_s: float = 2.0
-    target_rel_noise: float | None = None  # None: the device's default (GPU 0.5%)
-    rounds: int = 5  # interleaved rounds (dense, A, B, dense, A, B, …)
-    mode: str = "cold"  # 'cold' (L2 flushed before each sample) | 'hot'
-    verify: bool = True
-    counters: tuple[str, ...] = ()
+from harness.measure.settings import MeasureSettings  # defined with the timer's rules
 
 
 @dataclass(frozen=True)

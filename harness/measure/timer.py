@@ -40,11 +40,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from harness.measure.clock import Clock, PerfClock, Sampler
 from harness.measure.contention import ContentionRule, NullProbe, Probe
+from harness.measure.settings import TimingRules
 from harness.measure.stats import RunningSamples, median_ci, quantile
 
 CPU_TARGET_REL_NOISE = 0.05
@@ -59,15 +60,11 @@ MAX_BLOCK = 10_000
 
 
 @dataclass(frozen=True)
-class Policy:
-    """How many samples to take; built from a suite's MeasureSettings by `Policy.from_settings`."""
+class Policy(TimingRules):
+    """The timing rules (`TimingRules`, the suite's own) resolved for a device, plus the timer's
+    mechanics; a suite's MeasureSettings become one by `Policy.from_settings`. An unset
+    `target_rel_noise` is the CPU default."""
 
-    warmup: int = 3
-    min_samples: int = 10
-    min_time_s: float = 0.0
-    max_time_s: float = 10.0
-    target_rel_noise: float = CPU_TARGET_REL_NOISE
-    rounds: int = 1  # minimum number of interleaved rounds
     noise_metric: str = "median_ci"  # see harness.measure.stats.rel_noise
     per_round: int = 0  # samples per variant per round; 0 = ceil(min_samples / rounds)
     block_min_s: float = BLOCK_MIN_S  # 0: one call per sample
@@ -78,29 +75,30 @@ class Policy:
             raise ValueError(f"invalid timing policy {self}")
 
     @property
+    def target(self) -> float:
+        """The relative noise to reach (`target_rel_noise`, else the CPU default)."""
+        t = self.target_rel_noise
+        return CPU_TARGET_REL_NOISE if t is None else t
+
+    @property
     def samples_per_round(self) -> int:
         return self.per_round or max(1, math.ceil(self.min_samples / self.rounds))
 
     @staticmethod
     def for_device(device: str) -> Policy:
+        """The suite's default rules with the device's noise target and mechanics."""
         if device.split(":", 1)[0] == "cuda":
             return Policy(min_samples=CUDA_MIN_SAMPLES, target_rel_noise=CUDA_TARGET_REL_NOISE,
                           noise_metric="stdev", block_min_s=0.0)
-        return Policy()
+        return Policy(target_rel_noise=CPU_TARGET_REL_NOISE)
 
     @staticmethod
     def from_settings(settings: Any, device: str) -> Policy:
-        """From any object with MeasureSettings' fields (missing ones keep the device default)."""
-        base = Policy.for_device(device)
-        get = lambda name, default: (  # noqa: E731
-            default if getattr(settings, name, None) is None else getattr(settings, name))
-        min_samples = int(get("min_samples", base.min_samples))
-        return Policy(warmup=int(get("warmup", base.warmup)), min_samples=min_samples,
-                      min_time_s=float(get("min_time_s", base.min_time_s)),
-                      max_time_s=float(get("max_time_s", base.max_time_s)),
-                      target_rel_noise=float(get("target_rel_noise", base.target_rel_noise)),
-                      rounds=int(get("rounds", base.rounds)), noise_metric=base.noise_metric,
-                      block_min_s=base.block_min_s)
+        """The rules of `settings` (a MeasureSettings, or any object with TimingRules' fields) on
+        `device`: a rule it leaves unset (None or missing) keeps the device's default."""
+        given = {f.name: getattr(settings, f.name, None) for f in fields(TimingRules)}
+        return replace(Policy.for_device(device),
+                       **{k: v for k, v in given.items() if v is not None})
 
 
 @dataclass
@@ -160,7 +158,7 @@ def _converged(running: Mapping[str, RunningSamples], n_rounds: int, policy: Pol
         return False
     for xs in running.values():
         if (len(xs) < policy.min_samples or xs.total < policy.min_time_s
-                or not xs.rel_noise(policy.noise_metric) < policy.target_rel_noise):
+                or not xs.rel_noise(policy.noise_metric) < policy.target):
             return False
     return True
 

@@ -53,7 +53,7 @@ def model_speedup(model: nn.Module, masks: Mapping[str, torch.Tensor], x: torch.
                 return m(x)
         return call
 
-    policy = Policy(warmup=3, min_samples=repeats, rounds=repeats, per_round=1,
+    policy = Policy(warmup=3, min_samples=repeats, min_time_s=0.0, rounds=repeats, per_round=1,
                     max_time_s=max(1.0, 0.5 * repeats), target_rel_noise=float("inf"))
     res = run_interleaved({"dense": run(dense), "sparse": run(sparse)}, policy,
                           make_sampler(device))

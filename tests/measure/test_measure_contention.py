@@ -91,7 +91,7 @@ def _timed(script, *, rounds=3, max_time_s=1e9):
     def fn():
         clock.t += 0.01
 
-    pol = Policy(warmup=0, min_samples=3, rounds=rounds, target_rel_noise=0.5,
+    pol = Policy(min_time_s=0.0, warmup=0, min_samples=3, rounds=rounds, target_rel_noise=0.5,
                  max_time_s=max_time_s)
     return run_interleaved({"a": fn, "b": fn}, pol, CpuSampler(clock), clock,
                            probe=ScriptedProbe(script)), pol

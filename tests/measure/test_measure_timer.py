@@ -36,7 +36,7 @@ def sampler_and_clock():
 
 def test_stops_at_min_samples_when_noise_is_zero():
     sampler, clock = sampler_and_clock()
-    pol = Policy(warmup=0, min_samples=7, rounds=7, target_rel_noise=0.01, max_time_s=1e9)
+    pol = Policy(min_time_s=0.0, warmup=0, min_samples=7, rounds=7, target_rel_noise=0.01, max_time_s=1e9)
     xs = take_samples(ticking(clock, [0.5]), pol, sampler, clock)
     assert xs == [0.5] * 7
 
@@ -57,7 +57,7 @@ def test_stops_when_noise_falls_under_target():
     def fn() -> None:
         clock.t += next(seq, 2.0)
 
-    pol = Policy(warmup=0, min_samples=2, rounds=2, target_rel_noise=0.1, max_time_s=1e9,
+    pol = Policy(min_time_s=0.0, warmup=0, min_samples=2, rounds=2, target_rel_noise=0.1, max_time_s=1e9,
                  noise_metric="stdev")
     xs = take_samples(fn, pol, sampler, clock)
     assert len(xs) == 52
@@ -65,7 +65,7 @@ def test_stops_when_noise_falls_under_target():
 
 def test_gives_up_at_max_time():
     sampler, clock = sampler_and_clock()
-    pol = Policy(warmup=0, min_samples=2, rounds=2, target_rel_noise=0.01, max_time_s=10.0,
+    pol = Policy(min_time_s=0.0, warmup=0, min_samples=2, rounds=2, target_rel_noise=0.01, max_time_s=10.0,
                  noise_metric="stdev", per_round=1)
     res = run_interleaved({"a": ticking(clock, [1.0, 3.0])}, pol, sampler, clock)
     assert res.samples["a"] == [1.0, 3.0, 1.0, 3.0, 1.0, 3.0]  # 12 s ≥ 10 s after 6 samples
@@ -74,7 +74,7 @@ def test_gives_up_at_max_time():
 
 def test_max_time_is_per_variant():
     sampler, clock = sampler_and_clock()
-    pol = Policy(warmup=0, min_samples=2, rounds=2, target_rel_noise=0.01, max_time_s=5.0,
+    pol = Policy(min_time_s=0.0, warmup=0, min_samples=2, rounds=2, target_rel_noise=0.01, max_time_s=5.0,
                  noise_metric="stdev", per_round=1)
     res = run_interleaved({"a": ticking(clock, [1.0, 3.0]), "b": ticking(clock, [1.0, 3.0])},
                           pol, sampler, clock)
@@ -89,7 +89,7 @@ def test_warmup_calls_are_not_samples():
         calls.append(1)
         clock.t += 1.0
 
-    pol = Policy(warmup=4, min_samples=3, rounds=3, target_rel_noise=0.5, max_time_s=1e9)
+    pol = Policy(min_time_s=0.0, warmup=4, min_samples=3, rounds=3, target_rel_noise=0.5, max_time_s=1e9)
     res = run_interleaved({"a": fn}, pol, sampler, clock)
     assert len(calls) == 7 and res.samples["a"] == [1.0, 1.0, 1.0]
     assert res.wall_s == 7.0 and res.timed_s == 3.0 and res.stopped == "converged"
@@ -105,7 +105,7 @@ def test_variants_already_warm_skip_their_warm_up():
             clock.t += 1.0
         return fn
 
-    pol = Policy(warmup=4, min_samples=3, rounds=3, target_rel_noise=0.5, max_time_s=1e9)
+    pol = Policy(min_time_s=0.0, warmup=4, min_samples=3, rounds=3, target_rel_noise=0.5, max_time_s=1e9)
     res = run_interleaved({"a": counting("a"), "b": counting("b")}, pol, sampler, clock,
                           warmed={"a"})
     assert calls == {"a": 3, "b": 7}  # b warms up, a (timed before) does not
@@ -114,7 +114,7 @@ def test_variants_already_warm_skip_their_warm_up():
 
 def test_interleaving_order_and_round_count():
     sampler, clock = sampler_and_clock()
-    pol = Policy(warmup=0, min_samples=4, rounds=2, target_rel_noise=0.5, max_time_s=1e9)
+    pol = Policy(min_time_s=0.0, warmup=0, min_samples=4, rounds=2, target_rel_noise=0.5, max_time_s=1e9)
     fns = {n: ticking(clock, [0.1]) for n in ("dense", "A", "B")}
     res = run_interleaved(fns, pol, sampler, clock)
     assert pol.samples_per_round == 2
@@ -129,7 +129,7 @@ def test_rounds_continue_until_every_variant_converged():
     def noisy() -> None:
         clock.t += next(seq, 2.0)
 
-    pol = Policy(warmup=0, min_samples=2, rounds=1, per_round=1, target_rel_noise=0.3,
+    pol = Policy(min_time_s=0.0, warmup=0, min_samples=2, rounds=1, per_round=1, target_rel_noise=0.3,
                  max_time_s=1e9, noise_metric="stdev")
     res = run_interleaved({"dense": ticking(clock, [1.0]), "A": noisy}, pol, sampler, clock)
     # A = 1,3,1,3,2,2,…: mean 2, squared deviations 4, so stdev/mean = 1/sqrt(n−1) < 0.3 ⇔ n ≥ 13;
@@ -139,7 +139,7 @@ def test_rounds_continue_until_every_variant_converged():
 
 def test_speedup_pairs_ratios_within_rounds():
     sampler, clock = sampler_and_clock()
-    pol = Policy(warmup=0, min_samples=3, rounds=3, per_round=1, target_rel_noise=10.0,
+    pol = Policy(min_time_s=0.0, warmup=0, min_samples=3, rounds=3, per_round=1, target_rel_noise=10.0,
                  max_time_s=1e9)
     res = run_interleaved({"dense": ticking(clock, [1.0, 2.0, 3.0]),
                            "A": ticking(clock, [3.0, 1.0, 2.0])}, pol, sampler, clock)
@@ -151,7 +151,7 @@ def test_speedup_pairs_ratios_within_rounds():
 
 def test_speedup_uses_round_medians():
     sampler, clock = sampler_and_clock()
-    pol = Policy(warmup=0, min_samples=3, rounds=1, per_round=3, target_rel_noise=10.0,
+    pol = Policy(min_time_s=0.0, warmup=0, min_samples=3, rounds=1, per_round=3, target_rel_noise=10.0,
                  max_time_s=1e9)
     res = run_interleaved({"dense": ticking(clock, [4.0, 4.0, 100.0]),
                            "A": ticking(clock, [1.0, 2.0, 2.0])}, pol, sampler, clock)
@@ -183,7 +183,7 @@ def test_real_cpu_timing_is_positive_and_finite():
     import torch
 
     a = torch.randn(64, 64)
-    pol = Policy(warmup=1, min_samples=5, rounds=5, max_time_s=0.5)
+    pol = Policy(min_time_s=0.0, warmup=1, min_samples=5, rounds=5, max_time_s=0.5)
     xs = take_samples(lambda: a @ a, pol, make_sampler("cpu", hot=True))
     assert len(xs) >= 5 and all(math.isfinite(x) and x > 0 for x in xs)
 
@@ -199,7 +199,7 @@ def test_microsecond_calls_are_timed_in_blocks():
         calls.append(1)
         clock.t += 2e-6
 
-    pol = Policy(warmup=1, min_samples=10, rounds=2, target_rel_noise=0.05, max_time_s=10.0)
+    pol = Policy(min_time_s=0.0, warmup=1, min_samples=10, rounds=2, target_rel_noise=0.05, max_time_s=10.0)
     res = run_interleaved({"tiny": fn}, pol, sampler, clock)
     block = res.blocks["tiny"]
     assert block == block_size(2e-6, pol) and block * 2e-6 >= BLOCK_MIN_S * 0.999
@@ -215,7 +215,7 @@ def test_a_hundred_thousand_samples_stop_on_noise_without_overflow():
     def fn() -> None:
         clock.t += next(seq)
 
-    pol = Policy(warmup=0, min_samples=100_000, rounds=1, per_round=1000,
+    pol = Policy(min_time_s=0.0, warmup=0, min_samples=100_000, rounds=1, per_round=1000,
                  target_rel_noise=0.05, max_time_s=1e9, block_min_s=0.0)
     res = run_interleaved({"a": fn}, pol, sampler, clock)
     assert len(res.samples["a"]) == 100_000 and res.stopped == "converged"
