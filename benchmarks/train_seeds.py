@@ -4,6 +4,7 @@
     python benchmarks/train_seeds.py aggregation  # hartenstein §6: rms / mean / median / random
     python benchmarks/train_seeds.py ouyang       # one-shot vs iterative, L1 vs random, both scopes
     python benchmarks/train_seeds.py zhang        # ADMM vs one-shot, CNN, equal structured sparsity
+    python benchmarks/train_seeds.py zhang --model fc --structures row_group:0.9:8  # … at g=8
     python benchmarks/train_seeds.py lym          # group lasso: sparsity, accuracy, training FLOPs
 
 Common options: --seeds (default 0 1 2), --pretrain / --finetune epochs, --threads,
@@ -89,8 +90,7 @@ def _row(label: dict, rec: dict, seed: int) -> dict:
 
 def _say(row: dict) -> None:
     keys = ("accuracy_before", "accuracy", "sparsity", "signal_died", "time_s")
-    label = {k: v for k, v in row.items() if k in ("case", "g", "aggregation", "scope",
-                                                     "schedule", "ratio", "seed")}
+    label = {k: v for k, v in row.items() if k in (*LABEL_KEYS, "seed")}
     vals = " ".join(f"{k}={row[k]:.4f}" if isinstance(row.get(k), float) else f"{k}={row.get(k)}"
                     for k in keys if k in row)
     print(f"  {label}: {vals}", flush=True)
@@ -165,29 +165,41 @@ def ouyang(args) -> list[dict]:
     return rows
 
 
+def _structure(text: str) -> tuple[str, float, int]:
+    """'pattern:rate[:g]' → (pattern, rate, group size)."""
+    parts = text.split(":")
+    if len(parts) not in (2, 3):
+        raise argparse.ArgumentTypeError(f"--structures {text!r}: expected pattern:rate[:g]")
+    return parts[0], float(parts[1]), int(parts[2]) if len(parts) == 3 else 1
+
+
 @claim("zhang")
 def zhang(args) -> list[dict]:
-    """zhang ADMM vs one-shot on the CNN at equal structured sparsity (75 % filters, 80 %
-    shapes; the classifier's output layer is left dense). One-shot also gets ADMM's epochs."""
+    """zhang ADMM vs one-shot at equal structured sparsity: --model (cnn) at --structures
+    (75 % filters, 80 % shapes; `--model fc --structures row_group:0.9:8` for row groups of 8);
+    the classifier's output layer is left dense. One-shot also gets ADMM's epochs ("oneshot N
+    ep": as many epochs as ADMM's W-steps and retraining together)."""
     from harness.core.point import PruneSpec
 
     rows = []
+    options = _fc_options(args) if args.model == "fc" else None
     for seed in args.seeds:
         data = _data(args, seed)
-        dense, rec = _dense(args, "cnn", data, seed)
+        dense, rec = _dense(args, args.model, data, seed, options)
         rows.append(_row({"case": "dense"}, rec, seed))
-        for pattern, rate in (("filter", 0.75), ("shape", 0.8)):
-            spec = PruneSpec(pattern=pattern, rate=rate, seed=seed)
+        for pattern, rate, g in args.structures:
+            spec = PruneSpec(pattern=pattern, rate=rate, group_size=g, seed=seed)
+            label = {"pattern": pattern, "rate": rate, **({"g": g} if g > 1 else {})}
             kw = {"skip_last": True}
             admm = _run("admm", dense, data, spec, _ft(args, seed), prune_kw=kw,
                         options={} if args.admm_iters is None else {"iters": args.admm_iters})
-            rows.append(_row({"case": "admm", "pattern": pattern}, admm, seed))
+            rows.append(_row({"case": "admm", **label}, admm, seed))
             _say(rows[-1])
             total = admm["admm_epochs"] + args.finetune
-            for label, cfg in (("oneshot", _ft(args, seed)),
-                               (f"oneshot {total} ep", _ft(args, seed, total))):
+            for case, cfg in (("oneshot", _ft(args, seed)),
+                              (f"oneshot {total} ep", _ft(args, seed, total))):
                 r = _run("oneshot", dense, data, spec, cfg, prune_kw=kw)
-                rows.append(_row({"case": label, "pattern": pattern}, r, seed))
+                rows.append(_row({"case": case, **label}, r, seed))
                 _say(rows[-1])
     return rows
 
@@ -195,7 +207,10 @@ def zhang(args) -> list[dict]:
 @claim("lym")
 def lym(args) -> list[dict]:
     """lym PruneTrain: group lasso from scratch at penalty ratios 0.2 and 0.25 — neurons
-    removed, accuracy vs dense, training FLOPs vs dense."""
+    removed, accuracy vs dense, training FLOPs vs dense. As many epochs as the dense model
+    (--pretrain), at --lasso-lr (the paper's 0.1) with the schedule's step decay."""
+    from dataclasses import replace
+
     from harness.core.point import PruneSpec
     from harness.train.models import build_model
 
@@ -206,7 +221,8 @@ def lym(args) -> list[dict]:
         rows.append(_row({"case": "dense"}, rec, seed))
         for ratio in (0.2, 0.25):
             model = build_model("fc", data.in_shape, data.n_classes, seed, _fc_options(args))
-            r = _run("group_lasso", model, data, PruneSpec(), _ft(args, seed, args.pretrain),
+            cfg = replace(_ft(args, seed, args.pretrain), lr=args.lasso_lr)
+            r = _run("group_lasso", model, data, PruneSpec(), cfg,
                      options={"ratio": ratio, "interval": args.interval})
             rows.append(_row({"case": "group_lasso", "ratio": ratio}, r, seed))
             _say(rows[-1])
@@ -215,6 +231,7 @@ def lym(args) -> list[dict]:
 
 # --- summary ------------------------------------------------------------------------------------
 
+LABEL_KEYS = ("case", "pattern", "rate", "g", "aggregation", "scope", "schedule", "ratio")
 SUMMARY_KEYS = ("epochs", "accuracy_before", "accuracy", "sparsity", "neurons_removed",
                 "train_flops_ratio", "admm_rel_residual")
 
@@ -222,7 +239,7 @@ SUMMARY_KEYS = ("epochs", "accuracy_before", "accuracy", "sparsity", "neurons_re
 def summarise(rows: list[dict]) -> list[dict]:
     """Mean ± sd over seeds of every case (rows with equal labels)."""
     groups: dict[tuple, list[dict]] = {}
-    label_keys = ("case", "g", "aggregation", "scope", "schedule", "pattern", "ratio")
+    label_keys = LABEL_KEYS
     for row in rows:
         if row.get("admm_rel_residuals"):
             row["admm_rel_residual"] = row["admm_rel_residuals"][-1]
@@ -241,8 +258,7 @@ def summarise(rows: list[dict]) -> list[dict]:
 
 
 def table(summary: list[dict]) -> str:
-    labels = [k for k in ("case", "g", "aggregation", "scope", "schedule", "pattern", "ratio")
-              if any(k in s for s in summary)]
+    labels = [k for k in LABEL_KEYS if any(k in s for s in summary)]
     keys = [k for k in SUMMARY_KEYS if any(k in s for s in summary)]
     head = "| " + " | ".join(labels + keys + ["signal died"]) + " |"
     lines = [head, "|" + "---|" * (len(labels) + len(keys) + 1)]
@@ -271,6 +287,11 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--admm-iters", type=int, default=None,
                     help="zhang: ADMM iterations at most (default: the schedule's)")
     ap.add_argument("--interval", type=int, default=2, help="lym: epochs between reconfigurations")
+    ap.add_argument("--lasso-lr", type=float, default=0.1, help="lym: lr (the paper's 0.1)")
+    ap.add_argument("--model", default="cnn", choices=["cnn", "fc"], help="zhang: the model")
+    ap.add_argument("--structures", type=_structure, nargs="+",
+                    default=[("filter", 0.75, 1), ("shape", 0.8, 1)],
+                    help="zhang: pattern:rate[:g] (default filter:0.75 shape:0.8)")
     ap.add_argument("--train-subset", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json", default=None)
