@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from report_cdp import Browser, find_chromium
+from report_shots import OVERLAPS_JS
 from report_synth import evil_data, fc_data
 
 from harness.report import ReportData, write
@@ -133,6 +134,25 @@ def test_injected_markup_stays_inert(browser, tmp_path):
     })""")
     assert state["scripts"] == 1
     assert state["titleText"] == "<script>alert(1)</script>"
+
+
+def test_no_text_overlaps_as_chromium_draws_it(browser, tmp_path):
+    """The rendered boxes of every SVG's texts (the layout's width estimate checked against the
+    real font), at the page width of the committed screenshots."""
+    index = write(fc_data(), tmp_path / "overlaps")
+    browser.call(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 1400, "height": 900, "deviceScaleFactor": 1, "mobile": False},
+    )
+    try:
+        load(browser, index)
+        assert browser.evaluate("document.querySelectorAll('svg.plot text').length") > 100
+        assert browser.evaluate(OVERLAPS_JS) == []
+    finally:
+        browser.call(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False},
+        )
 
 
 def test_empty_report_in_browser(browser, tmp_path):

@@ -127,15 +127,15 @@ def line_panels(
     ys = [c.value for c in cells] + [x for c in cells for x in (c.lo, c.hi) if x is not None]
     yr, ylog = shared_y(ys, include=[ref] if ref is not None else [])
     xr = svg.padded([c.rate for c in cells], pad=0.04)
+    # one top margin for all panels (the widest title's), so their plot areas line up
+    top = max(svg.title_top(panel_label(g[0].point), WIDTH) for g in panels_ms.values())
     out = []
     for key in sorted(panels_ms, key=str):
         series, first = all_series[key], panels_ms[key][0].point
         if not series:
             continue
         title = panel_label(first)
-        frame = svg.Frame.make(
-            xr, yr, ylog=ylog, width=WIDTH, height=HEIGHT, top=svg.title_top(title, WIDTH)
-        )
+        frame = svg.Frame.make(xr, yr, ylog=ylog, width=WIDTH, height=HEIGHT, top=top)
         body = [
             svg.axes(
                 frame,

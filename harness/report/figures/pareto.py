@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from harness.core.point import Point
 from harness.pareto import non_dominated
 from harness.report import svg
 from harness.report.data import ReportData
@@ -28,16 +29,14 @@ def pareto(data: ReportData) -> Section | None:
     cis = [x for m in ms if m.speedup_ci for x in m.speedup_ci]
     yr, ylog = shared_y([timed_speedup(m) for m in ms] + cis, include=[1.0])
     xr = svg.padded([m.point.prune.rate for m in ms], pad=0.04)
+    problems = sorted(group_by(ms, lambda m: problem_key(m.point)).items(), key=lambda kv: str(kv[0]))
+    top = max(svg.title_top(_title(g[0].point), WIDTH) for _, g in problems)
     panels = []
-    for _key, group in sorted(
-        group_by(ms, lambda m: problem_key(m.point)).items(), key=lambda kv: str(kv[0])
-    ):
+    for _key, group in problems:
         vals = [(m.point.prune.rate, timed_speedup(m)) for m in group]
         front = set(non_dominated(vals, ["minimize", "maximize"]).tolist())
-        p0 = group[0].point
-        title = f"{shape_label(p0)} · {p0.dtype} · {p0.device}"
-        frame = svg.Frame.make(xr, yr, ylog=ylog, width=WIDTH, height=HEIGHT,
-                               top=svg.title_top(title, WIDTH))
+        title = _title(group[0].point)
+        frame = svg.Frame.make(xr, yr, ylog=ylog, width=WIDTH, height=HEIGHT, top=top)
         body = [
             svg.axes(
                 frame,
@@ -94,3 +93,7 @@ def pareto(data: ReportData) -> Section | None:
         "Pareto-optimal (no other configuration is faster at the same or a lower pruning rate). "
         "All panels share both axes. Hover a point for its configuration.",
     )
+
+
+def _title(p: Point) -> str:
+    return f"{shape_label(p)} · {p.dtype} · {p.device}"
