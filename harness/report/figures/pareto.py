@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from harness.core.point import Point
-from harness.pareto import non_dominated
 from harness.report import svg
 from harness.report.data import ReportData
 from harness.report.figures.base import Section, figure, grid
@@ -34,7 +33,8 @@ def pareto(data: ReportData) -> Section | None:
     panels = []
     for _key, group in problems:
         vals = [(m.point.prune.rate, timed_speedup(m)) for m in group]
-        front = set(non_dominated(vals, ["minimize", "maximize"]).tolist())
+        # the one front, taken in the study's stored objectives and directions
+        front = {i for i, m in enumerate(group) if data.on_front(m)}
         title = _title(group[0].point)
         frame = svg.Frame.make(xr, yr, ylog=ylog, width=WIDTH, height=HEIGHT, top=top)
         body = [
@@ -90,10 +90,15 @@ def pareto(data: ReportData) -> Section | None:
         "Pareto front: speedup vs pruning rate",
         toggle + grid(panels, wide=True),
         "One point per measurement with its stored 95% confidence interval; filled points are "
-        "Pareto-optimal (no other configuration is faster at the same or a lower pruning rate). "
-        "All panels share both axes. Hover a point for its configuration.",
+        f"on the Pareto front of the study's objectives ({_objectives(data)}), joined by the "
+        "dotted staircase. All panels share both axes. Hover a point for its configuration.",
     )
 
 
 def _title(p: Point) -> str:
     return f"{shape_label(p)} · {p.dtype} · {p.device}"
+
+
+def _objectives(data: ReportData) -> str:
+    arrow = {"maximize": "↑", "minimize": "↓"}
+    return ", ".join(f"{name} {arrow.get(d, d)}" for name, d in data.objectives)
