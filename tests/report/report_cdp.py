@@ -67,7 +67,7 @@ class Browser:
                 os.dup2(fd, target)
                 os.set_inheritable(target, True)
 
-        log = open(user_data_dir.parent / f"{user_data_dir.name}.log", "wb")  # noqa: SIM115
+        log = open(user_data_dir.parent / f"{user_data_dir.name}.log", "wb")
         self.proc = subprocess.Popen(
             [
                 executable,

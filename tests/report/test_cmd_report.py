@@ -82,7 +82,7 @@ def test_report_by_suite_gathers_training_per_run(store):
 
 
 @pytest.mark.parametrize(
-    "argv, listed",
+    ("argv", "listed"),
     [
         (["--study", "nope"], "--study: expected one of the stored studies: fc, got 'nope'"),
         (["--suite", "nope"], "--suite: expected one of the stored suites: fc, got 'nope'"),

@@ -145,7 +145,7 @@ def test_fig5_joins_kernel_speedup_and_marks_dense():
 
 
 @pytest.mark.parametrize(
-    "pts, expected",
+    ("pts", "expected"),
     [
         ([(0.8, 0.5, 1), (0.9, 0.9, 1), (0.95, 1.1, 1)], 0.9 + 0.1 / 0.2 * 0.05),
         ([(0.8, 1.2, 1), (0.9, 1.5, 1)], 0.8),

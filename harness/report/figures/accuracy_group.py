@@ -57,7 +57,7 @@ def accuracy_per_group(data: ReportData) -> Section | None:
             svg.axes(frame, xlabel="group size", ylabel="accuracy", xticks=[], yfmt=yfmt,
                      title=title)
         ]
-        x0, y0, x1, y1 = frame.box
+        x0, _, x1, y1 = frame.box
         for lab, i in pos.items():
             body.append(svg.text(frame.x(i), y1 + 14, lab, anchor="middle", cls="tick"))
         if dense_acc:
