@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd  # type: ignore[import-untyped]  # no stubs installed (pandas-stubs is not a dependency)
 
 from harness.answers import DECISION, stored_decision
+from harness.core import counter_keys as ck
 from harness.core.measurement import Measurement
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ FRAMES = ("measurements", "trials", "models", "decision")  # plus "samples" on r
 POINT_COLUMNS = ("m", "k", "n", "dtype", "device", "format", "backend", "pattern", "rate",
                  "group_size", "block", "nm", "aggregation", "seed", "prune_seed", "point_key",
                  "label")
-COUNTER_COLUMNS = ("timer.total_rounds", "timer.disturbed_rounds", "timer.mode", "timer.block")
+COUNTER_COLUMNS = (ck.TIMER_TOTAL_ROUNDS, ck.TIMER_DISTURBED_ROUNDS, ck.TIMER_MODE, ck.TIMER_BLOCK)
 MEASUREMENT_COLUMNS = (
     "id", "run_id", "study", "suite", *POINT_COLUMNS, "status", "reason", "verified",
     "rel_error", "speedup", "speedup_ci_lo", "speedup_ci_hi", "median_s", "iqr_s", "n_samples",

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.backends.base import BACKENDS, Prepared
 from harness.backends.common import Case, LibraryBackend
+from harness.core import counter_keys as ck
 
 if TYPE_CHECKING:
     import torch
@@ -76,7 +77,7 @@ class NumbaCPU(LibraryBackend):
             cfg, cached = autotune(operand, x, threads=threads, time_fn=self.time_fn)
         bound = bind(operand, x, config=cfg, threads=threads)
         if cached is not None:
-            bound.counters["numba.tuned_from_cache"] = cached
+            bound.counters[ck.NUMBA_TUNED_FROM_CACHE] = cached
         return Prepared(run=bound, to_torch=_snapshot)
 
 

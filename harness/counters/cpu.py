@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from harness.core import counter_keys as ck
 from harness.counters.base import Counter
 
 RAPL_GLOB = "/sys/class/powercap/intel-rapl:*/energy_uj"
@@ -106,14 +107,14 @@ class CpuCounter(Counter):
             return None
 
     def stop(self) -> dict[str, float | int | str | bool]:
-        out: dict[str, float | int | str | bool] = {"cpu.peak_rss_mb": round(peak_rss_mb(), 1)}
+        out: dict[str, float | int | str | bool] = {ck.CPU_PEAK_RSS_MB: round(peak_rss_mb(), 1)}
         f = freq_mhz()
-        out["cpu.freq_mhz"] = round(f, 1) if f is not None else "unavailable: no cpufreq or cpuinfo"
+        out[ck.CPU_FREQ_MHZ] = round(f, 1) if f is not None else "unavailable: no cpufreq or cpuinfo"
         e1 = self._safe_read()
         if self._e0 is not None and e1 is not None:
-            out["cpu.energy_j"] = self.rapl.joules(self._e0, e1)
+            out[ck.CPU_ENERGY_J] = self.rapl.joules(self._e0, e1)
         else:
-            out["cpu.rapl"] = self.rapl.reason or "unavailable: RAPL read failed"
+            out[ck.CPU_RAPL] = self.rapl.reason or "unavailable: RAPL read failed"
         return out
 
     def energy(self, run: Callable[[], Any], sync: Callable[[], None], device: str,
@@ -121,7 +122,7 @@ class CpuCounter(Counter):
         """Package energy per call over ≥ min_s of back-to-back calls (separate phase)."""
         e0 = self._safe_read()
         if e0 is None:
-            return {"cpu.rapl": self.rapl.reason or "unavailable: RAPL read failed"}
+            return {ck.CPU_RAPL: self.rapl.reason or "unavailable: RAPL read failed"}
         calls, t0 = 0, time.perf_counter()
         while time.perf_counter() - t0 < min_s:
             run()
@@ -129,7 +130,7 @@ class CpuCounter(Counter):
         sync()
         e1 = self._safe_read()
         if e1 is None:
-            return {"cpu.rapl": "unavailable: RAPL read failed"}
+            return {ck.CPU_RAPL: "unavailable: RAPL read failed"}
         joules = self.rapl.joules(e0, e1)
-        return {"cpu.energy_j_per_call": joules / calls, "cpu.energy_calls": calls,
-                "cpu.energy_phase_s": time.perf_counter() - t0}
+        return {ck.CPU_ENERGY_J_PER_CALL: joules / calls, ck.CPU_ENERGY_CALLS: calls,
+                ck.CPU_ENERGY_PHASE_S: time.perf_counter() - t0}

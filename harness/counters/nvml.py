@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from harness.core import counter_keys as ck
 from harness.counters.base import Counter
 
 ENERGY_MIN_S = 1.0
@@ -115,23 +116,23 @@ def read_state(nv: Any, h: Any) -> dict[str, float | int | str | bool]:
     out: dict[str, float | int | str | bool] = {}
     power = _safe(lambda: power_w(nv, h))
     if isinstance(power, str):
-        out["nvml.power_w"] = power
+        out[ck.NVML_POWER_W] = power
     else:
-        out["nvml.power_w"], out["nvml.power_kind"] = power
-    out["nvml.sm_clock_mhz"] = _safe(lambda: nv.nvmlDeviceGetClockInfo(h, nv.NVML_CLOCK_SM))
-    out["nvml.mem_clock_mhz"] = _safe(lambda: nv.nvmlDeviceGetClockInfo(h, nv.NVML_CLOCK_MEM))
-    out["nvml.temperature_c"] = _safe(
+        out[ck.NVML_POWER_W], out[ck.NVML_POWER_KIND] = power
+    out[ck.NVML_SM_CLOCK_MHZ] = _safe(lambda: nv.nvmlDeviceGetClockInfo(h, nv.NVML_CLOCK_SM))
+    out[ck.NVML_MEM_CLOCK_MHZ] = _safe(lambda: nv.nvmlDeviceGetClockInfo(h, nv.NVML_CLOCK_MEM))
+    out[ck.NVML_TEMPERATURE_C] = _safe(
         lambda: nv.nvmlDeviceGetTemperature(h, nv.NVML_TEMPERATURE_GPU))
     mask = _safe(lambda: _reasons(nv, h))
     if isinstance(mask, int):
-        out["nvml.clock_event_reasons"] = ",".join(reason_names(mask)) or "none"
-        out["nvml.throttled"] = is_throttled(mask)
+        out[ck.NVML_CLOCK_EVENT_REASONS] = ",".join(reason_names(mask)) or "none"
+        out[ck.NVML_THROTTLED] = is_throttled(mask)
     util = _safe(lambda: nv.nvmlDeviceGetUtilizationRates(h))
     if not isinstance(util, str):
-        out["nvml.util_gpu_pct"], out["nvml.util_mem_pct"] = int(util.gpu), int(util.memory)
+        out[ck.NVML_UTIL_GPU_PCT], out[ck.NVML_UTIL_MEM_PCT] = int(util.gpu), int(util.memory)
     mem = _safe(lambda: nv.nvmlDeviceGetMemoryInfo(h))
     if not isinstance(mem, str):
-        out["nvml.mem_used_mib"] = round(mem.used / 2**20, 1)
+        out[ck.NVML_MEM_USED_MIB] = round(mem.used / 2**20, 1)
     return out
 
 
@@ -163,11 +164,11 @@ class NvmlCounter(Counter):
 
     def stop(self) -> dict[str, float | int | str | bool]:
         if self._error is not None:
-            return {"nvml.available": self._error}
+            return {ck.NVML_AVAILABLE: self._error}
         out = read_state(_nvml(), self._h)
         # throttled if it was throttled at either end of the region
-        out["nvml.throttled"] = bool(out.get("nvml.throttled")) or bool(
-            self._start.get("nvml.throttled"))
+        out[ck.NVML_THROTTLED] = bool(out.get(ck.NVML_THROTTLED)) or bool(
+            self._start.get(ck.NVML_THROTTLED))
         return out
 
     def energy(self, run: Callable[[], Any], sync: Callable[[], None], device: str,
@@ -176,15 +177,15 @@ class NvmlCounter(Counter):
             nv = _nvml()
             h = _handle(nv, device)
         except Exception as exc:
-            return {"nvml.energy": f"unavailable: {type(exc).__name__}: {exc}"}
+            return {ck.NVML_ENERGY: f"unavailable: {type(exc).__name__}: {exc}"}
         sync()
         time.sleep(IDLE_SETTLE_S)
         idle = _safe(lambda: power_w(nv, h)[0])
-        out: dict[str, float | int | str | bool] = {"nvml.idle_power_w": idle}
+        out: dict[str, float | int | str | bool] = {ck.NVML_IDLE_POWER_W: idle}
         try:
             e0 = nv.nvmlDeviceGetTotalEnergyConsumption(h)
         except Exception as exc:
-            out["nvml.energy"] = f"unavailable: {exc}"
+            out[ck.NVML_ENERGY] = f"unavailable: {exc}"
             return out
         calls, t0, mask, clocks = 0, time.perf_counter(), 0, []
         while True:  # queue calls in chunks; sync to know how much time really passed
@@ -200,11 +201,11 @@ class NvmlCounter(Counter):
             if time.perf_counter() - t0 >= min_s:
                 break
         e1 = nv.nvmlDeviceGetTotalEnergyConsumption(h)
-        out["nvml.energy_j_per_call"] = (e1 - e0) * 1e-3 / calls
-        out["nvml.energy_calls"] = calls
-        out["nvml.energy_phase_s"] = time.perf_counter() - t0
+        out[ck.NVML_ENERGY_J_PER_CALL] = (e1 - e0) * 1e-3 / calls
+        out[ck.NVML_ENERGY_CALLS] = calls
+        out[ck.NVML_ENERGY_PHASE_S] = time.perf_counter() - t0
         if clocks:
-            out["nvml.energy_phase.clock_event_reasons"] = ",".join(reason_names(mask)) or "none"
-            out["nvml.energy_phase.throttled"] = is_throttled(mask)
-            out["nvml.energy_phase.min_sm_clock_mhz"] = min(clocks)
+            out[ck.NVML_ENERGY_PHASE_REASONS] = ",".join(reason_names(mask)) or "none"
+            out[ck.NVML_ENERGY_PHASE_THROTTLED] = is_throttled(mask)
+            out[ck.NVML_ENERGY_PHASE_MIN_SM_CLOCK_MHZ] = min(clocks)
         return out

@@ -30,6 +30,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from harness.core import counter_keys as ck
+
 SCHEDSTAT_GLOB = "/proc/self/task/*/schedstat"
 PROC_STAT = "/proc/stat"
 
@@ -170,7 +172,7 @@ def contended_note(measurements: Any) -> str | None:
     bad = [m for m in measurements if getattr(m, "status", None) == "contended"]
     if not bad:
         return None
-    disturbed = sum(int(m.counters.get("timer.disturbed_rounds", 0) or 0) for m in bad)
+    disturbed = sum(ck.disturbed_rounds(m.counters)[0] for m in bad)
     return (f"note: {len(bad)} measurement(s) contended — {disturbed} rounds disturbed "
             f"({bad[-1].reason.removeprefix('contended: ')}); stored without a speedup and "
             "never reused: measure them again on a quieter machine")

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from harness.core import counter_keys as ck
+
 if TYPE_CHECKING:
     from harness.core.measurement import Measurement
     from harness.measure.timer import Policy
@@ -27,10 +29,9 @@ def reuse_refusal(m: Measurement, policy: Policy) -> str | None:
     counters = m.counters or {}
     if m.throttled:
         return "measured while the device throttled its clocks"
-    if "timer.probe" not in counters:
+    if ck.TIMER_PROBE not in counters:
         return "measured before contention was checked"
-    total = counters.get("timer.total_rounds") or 0
-    disturbed = counters.get("timer.disturbed_rounds") or 0
+    disturbed, total = ck.disturbed_rounds(counters)
     if total and disturbed / total > policy.contention.max_disturbed_share:
         return f"{disturbed} of {total} rounds disturbed"
     return None

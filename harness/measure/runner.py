@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from harness.core import counter_keys as ck
 from harness.core.measurement import Measurement
 from harness.measure import alternatives
 from harness.measure import problem as problems
@@ -321,8 +322,8 @@ class Bench:
         if not contended:  # the machine's drift is read from clean baselines only
             history.append(dense_median)
         # this group's baseline against the problem's first in this Bench: the machine's drift
-        observed = {**observed, "timer.baseline_median_s": dense_median,
-                    "timer.baseline_drift": dense_median / history[0] - 1.0
+        observed = {**observed, ck.TIMER_BASELINE_MEDIAN_S: dense_median,
+                    ck.TIMER_BASELINE_DRIFT: dense_median / history[0] - 1.0
                     if history and history[0] > 0 else 0.0}
         if alts and not contended:  # a cheaper dense dtype, timed in these rounds
             self._alt[pkey] = alternatives.summary({
@@ -337,7 +338,7 @@ class Bench:
                 continue  # stored as counters of the problem's measurements, not on their own
             energy = self._energy(counters, v) if key != base.point.key() or len(runnable) == 1 \
                 else {}
-            m = self._build(v, base, res, {**observed, "timer.block": res.blocks[key], **energy},
+            m = self._build(v, base, res, {**observed, ck.TIMER_BLOCK: res.blocks[key], **energy},
                             peak, setup, time.perf_counter() - t_group)
             if key in wrong:
                 m = replace(m, status="invalid", reason=wrong[key], speedup=None,
@@ -364,9 +365,9 @@ class Bench:
         prov["backend"] = v.backend
         return Measurement(v.point, "contended", reason=reason, samples_s=tuple(samples),
                            stats=summarize(samples), verified=v.verified, rel_error=v.rel_error,
-                           counters={**observed, "timer.block": res.blocks[key],
-                                     "timer.wall_s": res.wall_s, "timer.rounds": 0,
-                                     "timer.stopped": res.stopped},
+                           counters={**observed, ck.TIMER_BLOCK: res.blocks[key],
+                                     ck.TIMER_WALL_S: res.wall_s, ck.TIMER_ROUNDS: 0,
+                                     ck.TIMER_STOPPED: res.stopped},
                            provenance=prov, wall_s=res.wall_s)
 
     def _emit(self, measurements: list[Measurement]) -> list[Measurement]:
@@ -377,13 +378,13 @@ class Bench:
 
     def _timing_record(self, res: Any) -> dict[str, Any]:
         """How the samples were taken, stored with every measurement of the group."""
-        return {"timer.mode": getattr(self._sampler_(), "mode", "cold" if not self.hot else "hot"),
-                "timer.flush_bytes": getattr(self._sampler_(), "flush_bytes", None),
-                "timer.probe": type(self.probe).__name__,
-                "timer.total_rounds": res.total_rounds,
-                "timer.disturbed_rounds": len(res.disturbed),
-                "timer.disturbed": res.disturbed[:5],
-                "timer.discarded_samples": sum(len(x) for x in res.discarded.values())}
+        return {ck.TIMER_MODE: getattr(self._sampler_(), "mode", "cold" if not self.hot else "hot"),
+                ck.TIMER_FLUSH_BYTES: getattr(self._sampler_(), "flush_bytes", None),
+                ck.TIMER_PROBE: type(self.probe).__name__,
+                ck.TIMER_TOTAL_ROUNDS: res.total_rounds,
+                ck.TIMER_DISTURBED_ROUNDS: len(res.disturbed),
+                ck.TIMER_DISTURBED: res.disturbed[:5],
+                ck.TIMER_DISCARDED_SAMPLES: sum(len(x) for x in res.discarded.values())}
 
     def _verify_again(self, v: _Variant) -> str | None:
         """A kernel right on its first call and wrong later is wrong: check it after timing."""
@@ -404,15 +405,15 @@ class Bench:
         rl = roofline(v.point, v.operand_bytes, v.nnz, stats.median, bw, fps)
         # the roofline's bound (peak_fraction = bound / median) and the backend's own counters
         # (e.g. numba.compile_s), which its timed callable carries
-        roof = {"roofline.bound_s": rl["bound_s"], "roofline.limit": rl["limit"],
-                "roofline.peak_gbs": bw / 1e9 if bw else None,
-                "roofline.peak_gflops": fps / 1e9 if fps else None}
+        roof = {ck.ROOFLINE_BOUND_S: rl["bound_s"], ck.ROOFLINE_LIMIT: rl["limit"],
+                ck.ROOFLINE_PEAK_GBS: bw / 1e9 if bw else None,
+                ck.ROOFLINE_PEAK_GFLOPS: fps / 1e9 if fps else None}
         observed = {**observed, **{k: val for k, val in roof.items() if val is not None},
                     **dict(getattr(v.run, "counters", None) or {})}
-        counters = {**observed, "timer.timed_s": res.timed_s, "timer.wall_s": res.wall_s,
-                    "timer.setup_s": setup_s, "timer.rounds": res.n_rounds,
-                    "timer.stopped": res.stopped,
-                    "timer.samples_per_round":
+        counters = {**observed, ck.TIMER_TIMED_S: res.timed_s, ck.TIMER_WALL_S: res.wall_s,
+                    ck.TIMER_SETUP_S: setup_s, ck.TIMER_ROUNDS: res.n_rounds,
+                    ck.TIMER_STOPPED: res.stopped,
+                    ck.TIMER_SAMPLES_PER_ROUND:
                     self.policy.samples_per_round}
         prov = collect(self.device, self.threads, v.point.seed)
         prov["backend"] = v.backend
@@ -422,7 +423,7 @@ class Bench:
                            bytes=rl["bytes"], flops=rl["flops"],
                            bandwidth_gbs=rl["bandwidth_gbs"], peak_fraction=rl["peak_fraction"],
                            counters=counters,
-                           throttled=any(k.endswith(".throttled") and val is True
+                           throttled=any(k.endswith(ck.THROTTLED_SUFFIX) and val is True
                                          for k, val in observed.items()),
                            provenance=prov, wall_s=wall_s)
 

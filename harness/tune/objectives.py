@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from harness.core import counter_keys as ck
 from harness.core.measurement import Measurement
 from harness.core.registry import Registry
 
@@ -25,7 +26,7 @@ OBJECTIVES: Registry[ObjectiveDef] = Registry("objective")
 OBJECTIVES.register("speedup", ObjectiveDef("maximize", lambda m: m.speedup, "×"))
 OBJECTIVES.register("pruning_rate", ObjectiveDef("minimize", lambda m: m.point.prune.rate))
 OBJECTIVES.register("energy", ObjectiveDef(
-    "minimize", lambda m: m.counters.get("nvml.energy_j_per_call"), "J/call"))
+    "minimize", lambda m: m.counters.get(ck.NVML_ENERGY_J_PER_CALL), "J/call"))
 OBJECTIVES.register("bytes", ObjectiveDef(
     "minimize", lambda m: float(sum(m.bytes.values())) if m.bytes else None, "B"))
 # accuracy is the training stage's objective; the kernel stage has no value for it

@@ -22,6 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from harness.core import counter_keys as ck
+
 if TYPE_CHECKING:
     import torch
 
@@ -108,7 +110,7 @@ def bind(op: Operand, x: torch.Tensor, *, bias: torch.Tensor | None, relu: bool,
     from harness.kernels.cpu.launch import compiled
 
     compile_s, hit = compiled(jit.gather_rows_kernel, dtype, lambda: _tiny_args(dtype))
-    counters = {"numba.compile_s": compile_s, "numba.cache_hit": hit,
-                "numba.config": f"groupgemm R={r_max}", "numba.threads": threads}
+    counters = {ck.NUMBA_COMPILE_S: compile_s, ck.NUMBA_CACHE_HIT: hit,
+                ck.NUMBA_CONFIG: f"groupgemm R={r_max}", ck.NUMBA_THREADS: threads}
     return GroupGemm(a, x.detach().contiguous().view(ng, g, n), parts, args, threads, out,
                      counters)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from harness.core import counter_keys as ck
 from harness.core.errors import InputError, UnsupportedError
 from harness.kernels.cpu.config import DTYPES, KINDS, CpuConfig, default_config, validate
 
@@ -164,6 +165,6 @@ def bind(op: Operand, x: torch.Tensor, *, bias: torch.Tensor | None = None, relu
     args = (ptr, idx, values, xn, out.numpy(), bias_n, bias is not None, bool(relu),
             clamp is not None, dt.type(clamp if clamp is not None else 0), int(cfg.rows),
             int(cfg.unroll))
-    counters = {"numba.compile_s": compile_s, "numba.cache_hit": hit,
-                "numba.config": cfg.label(), "numba.threads": t}
+    counters = {ck.NUMBA_COMPILE_S: compile_s, ck.NUMBA_CACHE_HIT: hit,
+                ck.NUMBA_CONFIG: cfg.label(), ck.NUMBA_THREADS: t}
     return Bound(jit.KERNELS[kind], args, t, out, counters)
