@@ -228,7 +228,10 @@ def bundled_mnist_arrays() -> tuple[np.ndarray, ...]:
         group = zarr.open_group(store, mode="r")
         out = []
         for key, shape in _BUNDLED_SHAPES.items():
-            arr = np.asarray(group[key][...])
+            node = group[key]
+            if not isinstance(node, zarr.Array):  # a group where the array should be
+                raise InputError(f"train.dataset: mnist: {path}: {key} is not an array")
+            arr = np.asarray(node[...])
             if arr.shape != shape or arr.dtype != np.uint8:
                 raise InputError(f"train.dataset: mnist: {path}: {key} is {arr.dtype}"
                                  f"{list(arr.shape)}, expected uint8{list(shape)}")

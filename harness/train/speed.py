@@ -41,10 +41,10 @@ def model_speedup(model: nn.Module, masks: Mapping[str, torch.Tensor], x: torch.
     except Exception as err:  # an unsupported kernel/device is a reported outcome, not a crash
         out["error"] = f"{type(err).__name__}: {err}"
         return out
-    err = float((ref - got).abs().max())
-    out["max_abs_err"] = err
+    max_err = float((ref - got).abs().max())
+    out["max_abs_err"] = max_err
     if not torch.allclose(ref, got, rtol=rtol, atol=atol * max(1.0, float(ref.abs().max()))):
-        out["error"] = f"outputs differ: max abs error {err:.3g}"
+        out["error"] = f"outputs differ: max abs error {max_err:.3g}"
         return out
 
     def run(m):

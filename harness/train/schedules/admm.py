@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from harness.train.schedules.base import SCHEDULES, before_finetune, finish, with_epochs
@@ -132,6 +133,15 @@ def rho_schedule(rho0: float, growth: float, iters: int, rho_max: float = RHO_MA
     return [min(rho0 * growth ** k, rho_max) for k in range(iters)]
 
 
+@dataclass
+class _State:
+    """What the penalty reads while ADMM iterates: Z, the scaled dual U and ρ."""
+
+    z: dict[str, torch.Tensor]
+    u: dict[str, torch.Tensor]
+    rho: float
+
+
 @SCHEDULES.register("admm")
 def admm(model, data, prune, cfg, *, options=None, device: str = "cpu",
          deadline: float | None = None, on_epoch=None, prune_kw=None) -> Any:
@@ -163,24 +173,24 @@ def admm(model, data, prune, cfg, *, options=None, device: str = "cpu",
     z, _ = z_step(model, u, prune, prune_kw)  # Z⁰ = Π_S(W⁰), U⁰ = 0
     opt = make_optimizer(model.parameters(), cfg)
     history: list[dict] = []
-    state = {"z": z, "u": u, "rho": rhos[0] if rhos else 0.0}
+    state = _State(z, u, rhos[0] if rhos else 0.0)
     residuals: list[float] = []
     relative: list[float] = []
 
     def penalty(m, loss):
-        return admm_penalty(params, state["z"], state["u"], state["rho"])
+        return admm_penalty(params, state.z, state.u, state.rho)
 
     for k, rho in enumerate(rhos):
         if deadline is not None and k > 0 and time.perf_counter() > deadline:
             break
         if k > 0:  # scaled dual U = Y/ρ: rescale it when ρ changes (Boyd et al. §3.4.1)
-            state["u"] = {n: v * (state["rho"] / rho) for n, v in state["u"].items()}
-        state["rho"] = rho
+            state.u = {n: v * (state.rho / rho) for n, v in state.u.items()}
+        state.rho = rho
         history += train(model, data, with_epochs(cfg, iter_epochs, 1000 + k), device=device,
                          penalty=penalty, optimizer=opt, deadline=deadline)
-        state["z"], _ = z_step(model, state["u"], prune, prune_kw)
-        state["u"] = u_step(state["u"], {n: p for n, p in params.items()}, state["z"])
-        gap, rel = primal_residual(params, state["z"])
+        state.z, _ = z_step(model, state.u, prune, prune_kw)
+        state.u = u_step(state.u, {n: p for n, p in params.items()}, state.z)
+        gap, rel = primal_residual(params, state.z)
         residuals.append(gap)
         relative.append(rel)
         if rel < tol:

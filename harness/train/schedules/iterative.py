@@ -24,7 +24,8 @@ def iterative_rates(target: float, fraction: float = 0.5) -> list[float]:
         raise ValueError(f"iterative fraction must be in (0, 1], got {fraction}")
     if target <= 0.0:
         return [0.0]
-    rates, kept = [], 1.0
+    rates: list[float] = []
+    kept = 1.0
     while True:
         kept *= 1.0 - fraction
         r = 1.0 - kept
