@@ -30,6 +30,10 @@ class Baseline:
     run_id: int | None = None
     # point key → median of the dense baseline timed in the same rounds (stored runs only)
     dense_median: Mapping[str, float] = field(default_factory=dict)
+    # point key → the stored median of its measurement (the report's trend tooltip for that
+    # run) and the run it came from (stored runs only; a file gives the samples' median)
+    medians: Mapping[str, float] = field(default_factory=dict)
+    runs: Mapping[str, int] = field(default_factory=dict)
     note: str = ""
     provenance: Mapping[str, Any] = field(default_factory=dict)
 
@@ -44,9 +48,12 @@ def _from_run(store: Store, run: RunRow) -> Baseline:
                if m.samples_s and m.status == "ok"}  # contended samples are no baseline
     dense = {m.point.key(): float(m.counters[DENSE_KEY]) for m in stored
              if m.counters.get(DENSE_KEY)}
+    medians = {m.point.key(): m.stats.median for m in stored
+               if m.point.key() in samples and m.stats is not None}
     sha = (run.provenance or {}).get("git_sha") or "?"
     return Baseline(f"run {run.id} ({run.started_at}, {str(sha)[:10]})", samples, run.id,
-                    dense_median=dense, provenance=run.provenance)
+                    dense_median=dense, provenance=run.provenance, medians=medians,
+                    runs=dict.fromkeys(samples, run.id))
 
 
 RECENT = 3  # 'latest' compares with each point's slowest of the last RECENT comparable runs
@@ -72,11 +79,13 @@ def _slowest_of(store: Store, runs: list[RunRow]) -> Baseline:
                 chosen[key] = b
     samples = {k: b.samples[k] for k, b in chosen.items()}
     dense = {k: b.dense_median[k] for k, b in chosen.items() if k in b.dense_median}
+    medians = {k: b.medians[k] for k, b in chosen.items() if k in b.medians}
     newest = loaded[0]
     label = newest.label if len(loaded) == 1 else \
         f"{newest.label}; each point's slowest of the last {len(loaded)} runs"
     return Baseline(label, samples, newest.run_id, dense_median=dense,
-                    provenance=newest.provenance)
+                    provenance=newest.provenance, medians=medians,
+                    runs={k: b.runs[k] for k, b in chosen.items()})
 
 
 def resolve(spec: str, *, store: Store, suite: str, provenance: Mapping[str, Any],

@@ -42,11 +42,13 @@ class VerdictRecord:
     """A regression run's verdict on one point, with the numbers it compared.
 
     Times are raw medians in seconds, each the stored median of a measurement (what the report's
-    trend tooltip shows for that run); `ratio` is the compared one, current/baseline after the
-    current samples were divided by `factor` (`normalize`: "dense" — the dense baseline of the
-    point's own rounds, now over then; "drift" — the run-wide drift; "none" — 1, raw times).
-    `remeasured` holds each re-measurement in a fresh process: {"status", "median_s", "factor",
-    "verdict", "ratio", "p_value"}; `confirmed` counts those that agreed with a regression.
+    trend tooltip shows for that run). `ratio` and `p_value` compare this run's measurement
+    (`measurement_id`) with the baseline, current/baseline after the current samples were
+    divided by `factor` (`normalize`: "dense" — the dense baseline of the point's own rounds,
+    now over then; "drift" — the run-wide drift; "none" — 1, raw times). `verdict` is the final
+    one: a regression only while every re-measurement in a fresh process agreed, else the
+    verdict of the one that cleared it. `remeasured` holds each: {"status", "median_s",
+    "factor", "verdict", "ratio", "p_value"}; `confirmed` counts those that agreed.
     """
 
     point_key: str

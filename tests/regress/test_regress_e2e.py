@@ -112,7 +112,18 @@ def test_a_slower_point_is_a_regression_and_is_named(tmp_path, monkeypatch, slow
     assert "<failure" in junit.read_text()
     store = open_store(url)
     try:
-        assert [r.status for r in store.runs(kind="regress")] == ["finished", "finished"]
+        runs = store.runs(kind="regress")
+        assert [r.status for r in runs] == ["finished", "finished"]
+        # the verdict is stored with the run, re-measurements included, as the exit code saw it
+        from harness.config.suite import load_suite
+
+        target = next(p.key() for p in load_suite(QUICK).grid("cpu") if p.format == "bsr"
+                      and p.m == 256 and p.prune.rate == 0.9)
+        stored = {v.record.point_key: v.record for v in store.verdicts(run_id=runs[1].id)}
+        v = stored[target]
+        assert (v.verdict, v.confirmed, len(v.remeasured)) == ("regression", 2, 2)
+        assert all(r["verdict"] == "regression" for r in v.remeasured)
+        assert v.current_median_s > v.baseline_median_s
     finally:
         store.close()
 
