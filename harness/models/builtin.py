@@ -45,10 +45,20 @@ _FACTORY = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*")
 
 @dataclass(frozen=True)
 class ModelDef:
-    """A built-in: `build(seed)` makes the module; `in_shape` is one sample's input shape."""
+    """A built-in: `build(seed, in_shape)` makes the module for samples of `in_shape`;
+    `in_shape` is the default. `width`: the size of the last input dim, where it is fixed (a
+    transformer's model width), else None (the MNIST nets take any input size)."""
 
-    build: Callable[[int], nn.Module]
+    build: Callable[[int, tuple[int, ...]], nn.Module]
     in_shape: tuple[int, ...]
+    width: int | None = None
+
+    def check(self, name: str, in_shape: tuple[int, ...]) -> None:
+        if self.width is not None and (len(in_shape) != len(self.in_shape)
+                                       or in_shape[-1] != self.width):
+            form = ", ".join(["…"] * (len(self.in_shape) - 1) + [str(self.width)])
+            raise InputError(path="model.in_shape", value=in_shape,
+                             expected=f"({form}) for the built-in {name}")
 
 
 @dataclass(frozen=True)
@@ -84,8 +94,10 @@ def _seeded(build: Callable[[], nn.Module], seed: int) -> nn.Module:
         return build().eval()
 
 
-def _train_builder(name: str, in_shape: tuple[int, ...]) -> Callable[[int], nn.Module]:
-    def build(seed: int) -> nn.Module:
+def _train_builder(name: str) -> Callable[[int, tuple[int, ...]], nn.Module]:
+    """The training stage's own builder (harness.train.models), 10 classes."""
+
+    def build(seed: int, in_shape: tuple[int, ...]) -> nn.Module:
         from harness.train.models import build_model
 
         return build_model(name, in_shape, MNIST_CLASSES, seed=seed).eval()
@@ -93,9 +105,9 @@ def _train_builder(name: str, in_shape: tuple[int, ...]) -> Callable[[int], nn.M
     return build
 
 
-BUILTINS.register("fc", ModelDef(_train_builder("fc", MNIST_SHAPE), MNIST_SHAPE))
-BUILTINS.register("lenet300", ModelDef(_train_builder("lenet300", MNIST_SHAPE), MNIST_SHAPE))
-BUILTINS.register("cnn", ModelDef(_train_builder("cnn", (1, 28, 28)), (1, 28, 28)))
+BUILTINS.register("fc", ModelDef(_train_builder("fc"), MNIST_SHAPE))
+BUILTINS.register("lenet300", ModelDef(_train_builder("lenet300"), MNIST_SHAPE))
+BUILTINS.register("cnn", ModelDef(_train_builder("cnn"), (1, 28, 28)))
 
 
 def encoder_layer(width: int = 768, hidden: int = 3072, heads: int = 12) -> nn.Module:
@@ -147,9 +159,10 @@ def gated_mlp(width: int = 4096, hidden: int = 11008) -> nn.Module:
     return GatedMLP()
 
 
-BUILTINS.register("bert_layer", ModelDef(lambda seed: _seeded(encoder_layer, seed),
-                                         (BERT_SEQ, 768)))
-BUILTINS.register("llama_mlp", ModelDef(lambda seed: _seeded(gated_mlp, seed), (4096,)))
+BUILTINS.register("bert_layer", ModelDef(lambda seed, _: _seeded(encoder_layer, seed),
+                                         (BERT_SEQ, 768), width=768))
+BUILTINS.register("llama_mlp", ModelDef(lambda seed, _: _seeded(gated_mlp, seed), (4096,),
+                                        width=4096))
 
 
 def _factory(spec: str) -> Callable[[], object]:
@@ -170,11 +183,13 @@ def _factory(spec: str) -> Callable[[], object]:
 def load_model(spec: str, *, in_shape: tuple[int, ...] | None = None,
                seed: int = 0) -> LoadedModel:
     """The model named by `spec`, in eval mode. A factory is called without arguments and must
-    return an `nn.Module`; it needs `in_shape` (a built-in has its own, which `in_shape` replaces,
-    e.g. another sequence length for `bert_layer`)."""
+    return an `nn.Module`; it needs `in_shape` (a built-in has its own, which `in_shape` replaces:
+    another input size for the MNIST nets, another sequence length for `bert_layer`)."""
     if isinstance(spec, str) and spec in BUILTINS:
         d = BUILTINS.get(spec)
-        return LoadedModel(spec, d.build(seed), tuple(in_shape or d.in_shape))
+        shape = tuple(int(v) for v in in_shape) if in_shape is not None else d.in_shape
+        d.check(spec, shape)
+        return LoadedModel(spec, d.build(seed, shape), shape)
     if not (isinstance(spec, str) and _FACTORY.fullmatch(spec)):
         raise InputError(path="model", value=spec,
                          expected=f"{FACTORY_FORM} (built-ins: {', '.join(BUILTINS.names())})")

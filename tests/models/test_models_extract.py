@@ -50,7 +50,8 @@ def test_a_grouped_strided_convolution_counts_per_group_gemms():
 def _meta_builtin(name: str, x_shape: tuple[int, ...]) -> tuple[nn.Module, torch.Tensor]:
     """The full-size built-in on the meta device: shapes without 0.5 GB of weights."""
     with torch.device("meta"):
-        return BUILTINS.get(name).build(0), torch.empty(x_shape)
+        d = BUILTINS.get(name)
+        return d.build(0, d.in_shape), torch.empty(x_shape)
 
 
 def test_llama_mlp_block_has_its_gate_up_down_shapes_with_n_the_tokens():
@@ -70,6 +71,16 @@ def test_bert_layer_has_n_batch_times_sequence_and_groups_its_equal_projections(
     ]
     assert [p.shape for p in ext.points()] == [g.shape for g in ext.groups]
     assert ext.points(format="csr")[0].format == "csr"
+
+
+def test_a_builtin_takes_another_input_shape_where_its_width_allows():
+    fc = load_model("fc", in_shape=(64,))  # 8×8 digits: the input layer follows the input
+    assert [s for _, s in _shapes(fc.module, fc.sample(5))][:2] == [(64, 64, 5), (128, 64, 5)]
+    bert = load_model("bert_layer", in_shape=(4, 768))  # another sequence length
+    assert {layer.n for layer in extract(bert.module, bert.sample(2)).layers} == {8}
+    for name, shape in [("bert_layer", (4, 512)), ("llama_mlp", (10,)), ("llama_mlp", (2, 4096))]:
+        with pytest.raises(InputError, match=rf"model\.in_shape: .*for the built-in {name}"):
+            load_model(name, in_shape=shape)
 
 
 def test_bert_layer_runs_at_a_small_size():
