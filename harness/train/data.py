@@ -73,7 +73,7 @@ def _split(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.nd
         rest, held = train_test_split(idx, test_size=fraction, random_state=seed, stratify=y)
     except ValueError:  # too few samples per class to stratify (tiny data): plain seeded split
         perm = np.random.default_rng(seed).permutation(len(y))
-        k = max(1, int(round(fraction * len(y))))
+        k = max(1, round(fraction * len(y)))
         rest, held = perm[k:], perm[:k]
     return np.sort(rest), np.sort(held)
 

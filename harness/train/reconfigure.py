@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from torch import nn
 
 
-def _elementwise() -> tuple[type, ...]:
+def _elementwise() -> tuple[type[nn.Module], ...]:
     from torch import nn
 
     return (nn.ReLU, nn.Tanh, nn.Sigmoid, nn.LeakyReLU, nn.GELU, nn.Identity)
@@ -44,13 +44,20 @@ def _shape_only() -> tuple[type, ...]:
     return (nn.Flatten, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)
 
 
+def _sequential(model: nn.Module) -> nn.Sequential:
+    from torch import nn
+
+    if not isinstance(model, nn.Sequential):
+        raise ValueError("reconfiguration needs an nn.Sequential")
+    return model
+
+
 def weight_layers(model: nn.Module) -> list[tuple[int, Any]]:
     """(index in the Sequential, Linear | Conv2d) in order; raises ValueError for models this
     module cannot reconfigure."""
     from torch import nn
 
-    if not isinstance(model, nn.Sequential):
-        raise ValueError("reconfiguration needs an nn.Sequential")
+    model = _sequential(model)
     out: list[tuple[int, Any]] = []
     allowed = _elementwise() + _shape_only()
     for i, m in enumerate(model):
@@ -113,7 +120,7 @@ def reconfigure(model: nn.Module, optimizer=None) -> tuple[nn.Module, Any, list[
     import torch
     from torch import nn
 
-    new = copy.deepcopy(model)
+    new = _sequential(copy.deepcopy(model))
     layers = weight_layers(new)
     old_layers = weight_layers(model)
     first = layers[0][1]
@@ -130,7 +137,7 @@ def reconfigure(model: nn.Module, optimizer=None) -> tuple[nn.Module, Any, list[
             unused = (_input_slice(nxt.weight, cols).reshape(n_units, -1) == 0).all(dim=1)
             const = torch.zeros(n_units, dtype=lin.weight.dtype, device=lin.weight.device)
             if lin.bias is not None:
-                acts = [m for m in new[idx + 1:nxt_idx] if isinstance(m, _elementwise())]
+                acts = [m for m in list(new)[idx + 1:nxt_idx] if isinstance(m, _elementwise())]
                 const = nn.Sequential(*acts)(lin.bias.unsqueeze(0)).squeeze(0)
             fold = dead_in & ~unused & (const != 0)
             if fold.any():
@@ -146,9 +153,9 @@ def reconfigure(model: nn.Module, optimizer=None) -> tuple[nn.Module, Any, list[
             keep_units.append(keep)
             keep_cols.append(cols[keep].reshape(-1))
     last = layers[-1][1]
-    rows = keep_units + [torch.arange(last.weight.shape[0], device=last.weight.device)]
+    rows = [*keep_units, torch.arange(last.weight.shape[0], device=last.weight.device)]
     widths = []
-    old_to_new = {}
+    old_to_new: dict[torch.Tensor, tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]] = {}
     for (idx, lin), (_, old_lin), r, c in zip(layers, old_layers, rows, keep_cols, strict=True):
         small = _smaller(lin, len(c), len(r))
         with torch.no_grad():

@@ -71,10 +71,12 @@ def _weights(model: nn.Module) -> list[torch.Tensor]:
 def group_lasso_term(model: nn.Module) -> torch.Tensor:
     """R = Σ_layers (Σ_c ‖W[:, c]‖₂ + Σ_k ‖W[k, :]‖₂), the first layer's input columns and the
     last layer's output rows excluded."""
+    import torch
+
     from harness.pruning.projections import group_norms
 
     ws = _weights(model)
-    total = 0
+    total = ws[0].new_zeros(()) if ws else torch.zeros(())  # 0 + x: x exactly
     for i, w in enumerate(ws):
         if i > 0:
             total = total + group_norms(w, "in").sum()
@@ -151,8 +153,9 @@ def group_lasso(model, data, prune, cfg, *, options=None, device: str = "cpu",
     def penalty(m, loss):
         reg = group_lasso_term(m)
         if state["lam"] is None:  # Alg. 1, line 12-13: set once from the first mini-batch
-            state["lam"] = lambda_for_ratio(float(loss.detach()), float(reg.detach()), ratio)
-            pen = state["lam"] * float(reg.detach())
+            lam = lambda_for_ratio(float(loss.detach()), float(reg.detach()), ratio)
+            state["lam"] = lam
+            pen = lam * float(reg.detach())
             state["ratio0"] = pen / (float(loss.detach()) + pen) if pen else 0.0
         return state["lam"] * reg
 
