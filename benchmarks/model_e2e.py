@@ -55,6 +55,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--max-time", type=float, default=2.0,
                    help="timing limit per variant in seconds (measurement core's max_time_s)")
     p.add_argument("--rounds", type=int, default=5, help="minimum interleaved rounds")
+    p.add_argument("--threads", type=int,
+                   help="torch threads (the numba kernels follow torch's count; default: torch's)")
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/model_e2e_cpu.json")
     return p.parse_args(argv)
 
@@ -127,6 +129,10 @@ def main(argv: list[str] | None = None) -> int:
     from harness.measure.timer import Policy
 
     args = parse_args(argv)
+    if args.threads is not None:
+        import torch
+
+        torch.set_num_threads(args.threads)
     policy = Policy(warmup=2, min_samples=10, rounds=args.rounds,
                     max_time_s=0.2 if args.smoke else args.max_time)
 
