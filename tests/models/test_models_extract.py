@@ -154,3 +154,28 @@ def test_a_bad_spec_is_an_input_error_naming_it(user_package, spec, says):
 def test_a_factory_needs_the_input_shape(user_package):
     with pytest.raises(InputError, match=r"model\.in_shape: .*input shape of one sample"):
         load_model(f"{user_package}:tiny")
+
+
+class TickClock:
+    """Every reading is 1 ms after the last: constant samples, no real timing."""
+
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def now_s(self) -> float:
+        self.t += 1e-3
+        return self.t
+
+
+def test_the_extracted_points_are_measured_by_the_measurement_core():
+    from harness.config.settings import MeasureSettings
+    from harness.core.point import PruneSpec
+    from harness.measure.runner import Bench
+
+    model = nn.Sequential(nn.Linear(32, 48), nn.ReLU(), nn.Linear(48, 32))
+    ext = extract(model, torch.randn(4, 32))
+    points = ext.points(format="csr", backend="numba", prune=PruneSpec("unstructured", 0.9))
+    bench = Bench(MeasureSettings(max_time_s=1.0), device="cpu", clock=TickClock())
+    measured = bench.measure_many(points)
+    assert [(m.point.shape, m.status, m.verified) for m in measured] == [
+        ((48, 32, 4), "ok", True), ((32, 48, 4), "ok", True)]
