@@ -407,7 +407,8 @@ def write_junit(result: RegressResult, path: str) -> None:
     for r in result.rows:
         body = ""
         if r.key in regressed and r.verdict is not None:  # a regression always has a verdict
-            msg = f"{r.verdict.ratio:.3f}x slower (p={r.verdict.p_value:.2g})"
+            msg = (f"{r.verdict.ratio:.3f}x slower ({RATIO_KIND[r.normalized]}, "
+                   f"{_p(r.verdict.p_value)})")
             body = f"<failure message={quoteattr(msg)}>{escape(r.label)}</failure>"
         cases.append(f'  <testcase classname="harness.regress" name={quoteattr(r.label)}>'
                      f"{body}</testcase>")

@@ -109,7 +109,7 @@ def test_a_slower_point_is_a_regression_and_is_named(tmp_path, monkeypatch, slow
     out = capsys.readouterr().out
     named = [ln for ln in out.splitlines() if ln.strip().startswith("regression ")]
     assert any("256x256x16" in ln and "bsr" in ln and "rate=0.9" in ln for ln in named), out
-    assert "<failure" in junit.read_text()
+    assert "<failure" in junit.read_text() and "slower (dense-relative, p=" in junit.read_text()
     store = open_store(url)
     try:
         runs = store.runs(kind="regress")
