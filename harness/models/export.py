@@ -326,8 +326,11 @@ def evaluate(model: nn.Module, config: Config, x: torch.Tensor, *, device: str =
         ci: tuple[float, float] | None = (float(lo), float(hi))
     else:  # every round disturbed: the ratio of medians, no interval (and `contended` says why)
         speedup, ci = med[MODEL] / med[EXPORTED], None
-    predicted = predicted_speedup(med[MODEL], [r.dense_s for r in layers],
-                                  [r.sparse_s for r in layers])
+    try:
+        predicted: float | None = predicted_speedup(med[MODEL], [r.dense_s for r in layers],
+                                                    [r.sparse_s for r in layers])
+    except ValueError:  # noise made the layers outlast the model: no prediction, not a crash
+        predicted = None
     return ModelResult(check, rate, tuple(layers), med[MODEL], med[EXPORTED], float(speedup), ci,
                        predicted, res.n_rounds, res.stopped,
                        res.contended(policy))
