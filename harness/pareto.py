@@ -19,7 +19,7 @@ Conventions
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any, Literal, TypeVar
 
 import numpy as np
@@ -41,7 +41,8 @@ def direction_name(stored: Any) -> str:
 
 
 def front(points: Sequence[T], directions: Sequence[Any],
-          values: Callable[[T], Sequence[float | None] | None] | None = None) -> list[T]:
+          values: Callable[[T], Sequence[float | None] | None] | None = None, *,
+          problem: Callable[[T], Hashable] | None = None) -> list[T]:
     """The points no other point dominates, under the objectives' stored `directions`.
 
     `values(point)` gives a point's objective values in the order of `directions` (default: the
@@ -49,8 +50,17 @@ def front(points: Sequence[T], directions: Sequence[Any],
     the front. Equal points are all kept (none dominates the other). The front comes best first
     in the first objective, then the second, … (ties keep the input order), so every caller lists
     it the same way.
+
+    With `problem`, points are compared only with points of the same problem (for kernels: the
+    same dense baseline, the denominator of their speedups): the front of each problem, problems
+    in the order they first appear.
     """
     dirs = [direction_name(d) for d in directions]
+    if problem is not None:
+        groups: dict[Hashable, list[T]] = {}
+        for p in points:
+            groups.setdefault(problem(p), []).append(p)
+        return [p for members in groups.values() for p in front(members, dirs, values)]
     if not points:
         return []
     get: Callable[[T], Any] = values if values is not None else _itself

@@ -194,3 +194,12 @@ def test_front_reads_stored_directions_of_either_form():
         front(pts, ["upward", "max"])
     with pytest.raises(ValueError, match="3 objective values but 2 directions"):
         front([(1.0, 2.0, 3.0)], ["max", "min"])
+
+
+def test_front_per_problem_compares_points_of_one_problem_only():
+    pts = [("a", 1.0), ("b", 5.0), ("a", 3.0), ("b", 2.0), ("a", 3.0)]
+    assert front(pts, ["maximize"], values=lambda p: (p[1],)) == [("b", 5.0)]
+    # problem "a" first (it appears first), its two equal best points both kept
+    assert front(pts, ["maximize"], values=lambda p: (p[1],), problem=lambda p: p[0]) == [
+        ("a", 3.0), ("a", 3.0), ("b", 5.0)]
+    assert front([], ["maximize"], problem=lambda p: p) == []

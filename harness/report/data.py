@@ -75,21 +75,16 @@ class ReportData:
 
     @cached_property
     def front(self) -> tuple[Measurement, ...]:
-        """The timed measurements on the Pareto front of the stored objectives, per problem
-        (shape, dtype, device: one panel of the report each), best first. It is
-        `harness.pareto.front` with the study's stored directions, the function and directions the
-        terminal's front table uses, so a study of one problem has the same front in both."""
+        """The timed measurements on the Pareto front of the stored objectives, each compared
+        with those of its own problem (the same dense baseline), best first: `harness.pareto.front`
+        with the study's stored directions, as the terminal's front table takes it."""
         from harness.tune.objectives import objective_values
 
         names = [n for n, _ in self.objectives]
         directions = [d for _, d in self.objectives]
-        groups: dict[tuple[Any, ...], list[Measurement]] = {}
-        for m in self.timed:
-            groups.setdefault(problem(m), []).append(m)
-        out: list[Measurement] = []
-        for group in groups.values():
-            out += front(group, directions, values=lambda m: objective_values(m, names)[0])
-        return tuple(out)
+        return tuple(front(self.timed, directions,
+                           values=lambda m: objective_values(m, names)[0],
+                           problem=lambda m: m.point.baseline()))
 
     def on_front(self, m: Measurement) -> bool:
         """Whether `m` (one of `timed`) is on `front`."""
@@ -140,12 +135,6 @@ def from_store(
         # one run has no trend: history only for a selection of several runs
         history=tuple(_history(runs, stored)) if run_id is None else (),
     )
-
-
-def problem(m: Measurement) -> tuple[Any, ...]:
-    """The report's problem of a measurement: its panel in the per-problem figures."""
-    p = m.point
-    return (p.shape, p.dtype, p.device)
 
 
 def stored_objectives(runs: Sequence[RunRow]) -> tuple[tuple[str, str], ...]:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from harness.core.point import Point
 from harness.pareto import direction_name, front
 
 
@@ -48,11 +49,13 @@ def stored_objectives(study: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 def front_rows(study: Any) -> list[FrontRow]:
-    """Non-dominated completed trials under the study's stored directions, best first in its
-    first objective; duplicates of one point (reused measurements) appear once."""
+    """Non-dominated completed trials under the study's stored directions, each compared with the
+    trials of its own problem (the same dense baseline: speedups over different baselines do not
+    compare), best first in the first objective; duplicates of one point (reused measurements)
+    appear once."""
     names, directions = stored_objectives(study)
     rows, seen = [], set()
-    for t in front(completed(study), directions, values=lambda t: t.values):
+    for t in front(completed(study), directions, values=lambda t: t.values, problem=_problem):
         key = t.user_attrs.get("point_key", t.number)
         if key in seen:
             continue
@@ -61,6 +64,12 @@ def front_rows(study: Any) -> list[FrontRow]:
                              t.user_attrs.get("measurement_id"), t.user_attrs.get("point", {}),
                              names))
     return rows
+
+
+def _problem(trial: Any) -> Any:
+    """The dense baseline of a trial's point: the problem its values belong to."""
+    point = trial.user_attrs.get("point")
+    return Point.from_dict(point).baseline() if point else None
 
 
 def format_table(rows: Sequence[FrontRow], names: Sequence[str]) -> str:

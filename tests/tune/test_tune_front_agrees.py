@@ -17,26 +17,37 @@ MAX_RATE = ("objectives: [{name: speedup, direction: maximize}, "
             "{name: pruning_rate, direction: maximize}]")
 
 
-def _brute_front(rows: list[tuple[str, tuple[float, ...]]], directions: list[str]) -> set[str]:
-    """Keys of the rows no other row dominates (O(n²) reference, independent of harness)."""
+TWO_SHAPES = "shape: [[64, 96, 8], [32, 48, 4]]"
+
+
+def _brute_front(rows: list[tuple[str, str, tuple[float, ...]]], directions: list[str]
+                 ) -> set[str]:
+    """Keys of the rows no other row of the same problem dominates (O(n²) reference,
+    independent of harness); a row is (key, problem, values)."""
     sign = [1.0 if d == "minimize" else -1.0 for d in directions]
-    mins = [(k, [s * v for s, v in zip(sign, vals, strict=True)]) for k, vals in rows]
-    return {k for k, a in mins
+    mins = [(k, prob, [s * v for s, v in zip(sign, vals, strict=True)]) for k, prob, vals in rows]
+    return {k for k, prob, a in mins
             if not any(all(x <= y for x, y in zip(b, a, strict=True)) and b != a
-                       for _, b in mins)}
+                       for _, other, b in mins if other == prob)}
 
 
-@pytest.mark.parametrize(("objectives", "names", "directions"), [
-    (REVERSED, ["pruning_rate", "speedup"], ["minimize", "maximize"]),
-    (MAX_RATE, ["speedup", "pruning_rate"], ["maximize", "maximize"]),
+@pytest.mark.parametrize(("objectives", "names", "directions", "shapes"), [
+    (REVERSED, ["pruning_rate", "speedup"], ["minimize", "maximize"], None),
+    (MAX_RATE, ["speedup", "pruning_rate"], ["maximize", "maximize"], None),
+    # two problems: each point is compared with those of its own dense baseline only
+    ("objectives: [speedup, pruning_rate]", ["speedup", "pruning_rate"],
+     ["maximize", "minimize"], TWO_SHAPES),
 ])
 def test_terminal_store_and_report_share_one_front(tmp_path, monkeypatch, objectives, names,
-                                                   directions):
+                                                   directions, shapes):
     monkeypatch.chdir(tmp_path)
     from harness.tune import run as tune_run
 
     monkeypatch.setattr(tune_run, "_report", lambda *a: None)  # the front is read below instead
-    suite = write_suite(tmp_path, TINY.replace("objectives: [speedup, pruning_rate]", objectives))
+    text = TINY.replace("objectives: [speedup, pruning_rate]", objectives)
+    if shapes:
+        text = text.replace("shape: [64, 96, 8]", shapes).replace("trials: 6", "trials: 12")
+    suite = write_suite(tmp_path, text)
     url = f"sqlite:///{tmp_path / 'h.db'}"
     result = tune(TuneOptions(suite=str(suite), storage=url, quiet=True))
     terminal = {Point.from_dict(r.point).key() for r in result.front}
@@ -52,10 +63,14 @@ def test_terminal_store_and_report_share_one_front(tmp_path, monkeypatch, object
         report = {m.point.key() for m in data.front}
         assert all(data.on_front(m) == (m.point.key() in report) for m in data.timed)
         value = {"speedup": lambda m: m.speedup, "pruning_rate": lambda m: m.point.prune.rate}
-        rows = [(m.point.key(), tuple(value[n](m) for n in names)) for m in data.timed]
+        rows = [(m.point.key(), m.point.baseline().key(), tuple(value[n](m) for n in names))
+                for m in data.timed]
     finally:
         store.close()
     assert terminal == report == _brute_front(rows, directions)
+    if shapes:  # both problems were measured and each has its own front
+        assert len({m.point.shape for m in data.timed}) == 2
+        assert {m.point.shape for m in data.front} == {m.point.shape for m in data.timed}
     for r in result.front:  # the rows' values are the stored measurements', by name
         m = next(m for m in data.timed if m.point.key() == Point.from_dict(r.point).key())
         assert r.value("speedup") == pytest.approx(m.speedup)
