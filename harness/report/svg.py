@@ -308,11 +308,12 @@ def axes(
     return "".join(parts)
 
 
-def errorbar(frame: Frame, x: float, lo: float, hi: float, *, color: str, cap: float = 3) -> str:
+def errorbar(frame: Frame, x: float, lo: float, hi: float, *, color: str, cap: float = 3,
+             cls: str = "ci") -> str:
     """A vertical interval [lo, hi] at data x (a confidence interval), with caps."""
     px, a, b = frame.x(x), frame.y(lo), frame.y(hi)
     return (
-        f'<path class="ci" d="M{fmt(px)},{fmt(a)}V{fmt(b)}M{fmt(px - cap)},{fmt(a)}'
+        f'<path class="{esc(cls)}" d="M{fmt(px)},{fmt(a)}V{fmt(b)}M{fmt(px - cap)},{fmt(a)}'
         f'H{fmt(px + cap)}M{fmt(px - cap)},{fmt(b)}H{fmt(px + cap)}" stroke="{esc(color)}" '
         f'stroke-width="1.2" fill="none" opacity="0.7"/>'
     )

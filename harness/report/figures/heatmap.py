@@ -16,7 +16,8 @@ from harness.report.figures.labels import group_by, panel_key, panel_label, pct,
 from harness.report.figures.lines import Series, series_by_geometry
 
 CELL_H = 22.0
-MIN_WIDTH = 260.0  # a panel's title wraps to at least this width
+MIN_WIDTH = 260.0
+EMPTY = "#e4e6ea"  # a cell without a measurement  # a panel's title wraps to at least this width
 
 
 def _heat_color(v: float, vmax_log: float) -> str:
@@ -49,6 +50,11 @@ def _panel(title: str, series: Series, vmax_log: float) -> str:
         lab = g[1]
         body.append(svg.text(left - 6, top + j * CELL_H + CELL_H / 2 + 4, lab, anchor="end",
                              cls="tick"))
+        measured = {c.rate for c in series[g]}
+        for i, r in enumerate(rates):  # grey, not white (white means 1×): never measured
+            if r not in measured:
+                body.append(svg.cell(left + i * cw, top + j * CELL_H, cw, CELL_H, color=EMPTY,
+                                     tip=f"{title}\n{lab} · rate {pct(r)}\nnot measured"))
         for c in series[g]:
             i = rates.index(c.rate)
             tip = f"{title}\n{lab} · rate {pct(c.rate)}\nspeedup {c.value:.2f}×" + (
@@ -89,7 +95,7 @@ def heatmap(data: ReportData) -> Section | None:
         "Speedup by pruning geometry × pruning rate",
         grid(panels),
         "Median speedup over dense per cell; colour is log₂(speedup): blue faster, red slower "
-        "than dense, on one scale for every panel.",
+        "than dense, on one scale for every panel; grey cells were not measured.",
     )
 
 

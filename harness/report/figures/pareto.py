@@ -67,7 +67,9 @@ def pareto(data: ReportData) -> Section | None:
             r, v = vals[i]
             color = colors[f"{m.point.format}/{m.point.backend}"]
             if m.speedup_ci is not None:
-                body.append(svg.errorbar(frame, r, *m.speedup_ci, color=color))
+                # hidden with its point by the "front only" toggle
+                body.append(svg.errorbar(frame, r, *m.speedup_ci, color=color,
+                                         cls="ci" if on else "ci dominated"))
             body.append(
                 svg.marker(
                     frame.x(r),
