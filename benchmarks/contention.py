@@ -48,6 +48,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def child(args: argparse.Namespace) -> int:
     """One measurement in this process; one JSON line on stdout."""
     from harness.config.suite import load_suite
+    from harness.core import counter_keys as ck
     from harness.core.point import Point, PruneSpec
     from harness.measure.runner import Bench
 
@@ -59,9 +60,10 @@ def child(args: argparse.Namespace) -> int:
     c = m.counters
     print(json.dumps({"status": m.status, "reason": m.reason, "speedup": m.speedup,
                       "median_s": m.stats.median if m.stats else None,
-                      "rounds": c.get("timer.rounds"), "total_rounds": c.get("timer.total_rounds"),
-                      "disturbed_rounds": c.get("timer.disturbed_rounds"),
-                      "disturbed": c.get("timer.disturbed"), "probe": c.get("timer.probe"),
+                      "rounds": c.get(ck.TIMER_ROUNDS),
+                      "total_rounds": c.get(ck.TIMER_TOTAL_ROUNDS),
+                      "disturbed_rounds": c.get(ck.TIMER_DISTURBED_ROUNDS),
+                      "disturbed": c.get(ck.TIMER_DISTURBED), "probe": c.get(ck.TIMER_PROBE),
                       "threads": m.provenance.get("threads")}))
     return 0
 

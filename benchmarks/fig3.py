@@ -49,6 +49,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from harness.config.settings import MeasureSettings
+    from harness.core import counter_keys as ck
     from harness.core.point import Point, PruneSpec
     from harness.measure.runner import Bench
 
@@ -77,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
                      "ci_lo": r.speedup_ci[0] if r.speedup_ci else None,
                      "ci_hi": r.speedup_ci[1] if r.speedup_ci else None,
                      "median_s": r.stats.median if r.stats else None,
-                     "rounds": r.counters.get("timer.rounds"), "rel_error": r.rel_error,
+                     "rounds": r.counters.get(ck.TIMER_ROUNDS), "rel_error": r.rel_error,
                      "bandwidth_gbs": r.bandwidth_gbs})
     print(f"speedup dense/{args.format} ({args.backend}) {m}x{k}·{k}x{n} {args.dtype} "
           f"on {args.device}; dense median {base.stats.median * 1e3:.2f} ms")

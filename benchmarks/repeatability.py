@@ -55,6 +55,7 @@ def spread(xs: list[float]) -> float:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from harness.config.settings import MeasureSettings
+    from harness.core import counter_keys as ck
     from harness.core.point import Point, PruneSpec
     from harness.measure.runner import Bench
 
@@ -75,14 +76,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"measurement {i}: {r.status}: {r.reason}", file=sys.stderr)
             return 1
         c = r.counters
-        outside = r.wall_s - c["timer.setup_s"] - c["timer.timed_s"]
+        outside = r.wall_s - c[ck.TIMER_SETUP_S] - c[ck.TIMER_TIMED_S]
         rows.append({"at_s": round(time.perf_counter() - t0, 2), "median_ms": r.stats.median * 1e3,
-                     "dense_median_ms": c["timer.baseline_median_s"] * 1e3,
+                     "dense_median_ms": c[ck.TIMER_BASELINE_MEDIAN_S] * 1e3,
                      "speedup": r.speedup, "ci": list(r.speedup_ci), "n": r.stats.n,
-                     "rounds": c["timer.rounds"], "stopped": c["timer.stopped"],
-                     "wall_s": r.wall_s, "setup_s": c["timer.setup_s"],
-                     "timed_s": c["timer.timed_s"], "outside_frac": outside / r.wall_s,
-                     "outside_frac_no_setup": outside / (r.wall_s - c["timer.setup_s"])})
+                     "rounds": c[ck.TIMER_ROUNDS], "stopped": c[ck.TIMER_STOPPED],
+                     "wall_s": r.wall_s, "setup_s": c[ck.TIMER_SETUP_S],
+                     "timed_s": c[ck.TIMER_TIMED_S], "outside_frac": outside / r.wall_s,
+                     "outside_frac_no_setup": outside / (r.wall_s - c[ck.TIMER_SETUP_S])})
     print(f"{args.repeats} measurements of {args.format} ({args.backend}) {m}x{k}·{k}x{n} "
           f"{args.dtype}, rate {args.rate}, g={args.group} on {args.device}, "
           f"threads {args.threads or 'default'}")

@@ -66,6 +66,7 @@ def runnable_suite(suite_path: str, device: str) -> tuple[Any, list[str]]:
 
 def measure_grid(suite: Any, device: str, say: Any = print) -> dict[str, Any]:
     """Measure every runnable grid point once; compact records plus provenance."""
+    from harness.core import counter_keys as ck
     from harness.measure.provenance import collect
     from harness.measure.runner import Bench
 
@@ -80,10 +81,10 @@ def measure_grid(suite: Any, device: str, say: Any = print) -> dict[str, Any]:
              "reason": m.reason, "median_s": m.stats.median if m.stats else None,
              "speedup": m.speedup, "speedup_ci": list(m.speedup_ci) if m.speedup_ci else None,
              # how the contention probe judged its rounds (re-timed rounds, contended points)
-             "rounds": m.counters.get("timer.rounds"),
-             "total_rounds": m.counters.get("timer.total_rounds"),
-             "disturbed_rounds": m.counters.get("timer.disturbed_rounds"),
-             "block": m.counters.get("timer.block"), "mode": m.counters.get("timer.mode")}
+             "rounds": m.counters.get(ck.TIMER_ROUNDS),
+             "total_rounds": m.counters.get(ck.TIMER_TOTAL_ROUNDS),
+             "disturbed_rounds": m.counters.get(ck.TIMER_DISTURBED_ROUNDS),
+             "block": m.counters.get(ck.TIMER_BLOCK), "mode": m.counters.get(ck.TIMER_MODE)}
             for p, m in zip(points, results, strict=True)]
     return {
         "suite": suite.path, "suite_name": suite.name, "device": device,

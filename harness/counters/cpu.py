@@ -109,7 +109,8 @@ class CpuCounter(Counter):
     def stop(self) -> dict[str, float | int | str | bool]:
         out: dict[str, float | int | str | bool] = {ck.CPU_PEAK_RSS_MB: round(peak_rss_mb(), 1)}
         f = freq_mhz()
-        out[ck.CPU_FREQ_MHZ] = round(f, 1) if f is not None else "unavailable: no cpufreq or cpuinfo"
+        out[ck.CPU_FREQ_MHZ] = (round(f, 1) if f is not None
+                                else "unavailable: no cpufreq or cpuinfo")
         e1 = self._safe_read()
         if self._e0 is not None and e1 is not None:
             out[ck.CPU_ENERGY_J] = self.rapl.joules(self._e0, e1)
