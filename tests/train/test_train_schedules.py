@@ -277,6 +277,23 @@ def test_lr_steps_down_at_the_papers_milestones():
     assert [lr_at(e, 8, 0.1, milestones=()) for e in range(8)] == [0.1] * 8
 
 
+@pytest.mark.parametrize(("value", "expect"), [("0.5,0.75", (0.5, 0.75)), ("", ()), (0.6, (0.6,)),
+                                               ([0.25, 0.5], (0.25, 0.5))])
+def test_lr_milestones_from_a_suites_scalar_or_a_list(value, expect):
+    from harness.train.schedules.group_lasso import lr_milestones
+
+    assert lr_milestones(value) == expect
+
+
+@pytest.mark.parametrize("value", ["half", 1.5, "0.5,2", True])
+def test_bad_lr_milestones_name_the_option(value):
+    from harness.core.errors import InputError
+    from harness.train.schedules.group_lasso import lr_milestones
+
+    with pytest.raises(InputError, match="lr_milestones"):
+        lr_milestones(value)
+
+
 def test_group_lasso_zeroes_groups_at_the_papers_threshold_on_digits():
     """lym's own threshold (1e-4, the default): a short from-scratch run on digits removes
     hidden neurons, and the reconfigured model is smaller and still accurate."""

@@ -68,6 +68,23 @@ def _weights(model: nn.Module) -> list[torch.Tensor]:
     return [m.weight for m in model.modules() if isinstance(m, nn.Linear | nn.Conv2d)]
 
 
+def lr_milestones(value: Any) -> tuple[float, ...]:
+    """The lr_milestones option: a list of epoch fractions, or — a suite's options are scalars —
+    one fraction or a comma-separated string ("0.5,0.75"; "" = a constant lr)."""
+    from harness.core.errors import InputError
+
+    items = value.split(",") if isinstance(value, str) else (
+        value if isinstance(value, list | tuple) else [value])
+    try:
+        out = tuple(float(f) for f in items if str(f).strip())
+    except (TypeError, ValueError):
+        out = (-1.0,)
+    if any(not 0.0 <= f <= 1.0 for f in out) or isinstance(value, bool):
+        raise InputError(path="train.options.lr_milestones", value=value,
+                         expected="epoch fractions in [0, 1], e.g. \"0.5,0.75\" ('' = constant)")
+    return out
+
+
 def group_lasso_term(model: nn.Module) -> torch.Tensor:
     """R = Σ_layers (Σ_c ‖W[:, c]‖₂ + Σ_k ‖W[k, :]‖₂), the first layer's input columns and the
     last layer's output rows excluded."""
@@ -125,7 +142,7 @@ def group_lasso(model, data, prune, cfg, *, options=None, device: str = "cpu",
                 deadline: float | None = None, on_epoch=None, prune_kw=None) -> Any:
     """options: ratio (0.2), threshold (1e-4), interval (epochs between reconfigurations, 2),
     final_epochs (masked fine-tuning after the last reconfiguration, 0 as in the paper),
-    weight_decay (5e-4), lr_milestones (fractions of the epochs, [0.5, 0.75]; [] = constant lr),
+    weight_decay (5e-4), lr_milestones (fractions of the epochs, "0.5,0.75"; "" = constant lr),
     lr_gamma (0.1) — the paper's baseline SGD recipe (module docstring).
     The candidate's rate is not a target here: the achieved sparsity is what the penalty gives.
     Recorded besides: neurons_removed (fraction of hidden neurons / channels gone), epoch_flops
@@ -142,7 +159,7 @@ def group_lasso(model, data, prune, cfg, *, options=None, device: str = "cpu",
     threshold = float(opts.get("threshold", THRESHOLD))
     interval = max(1, int(opts.get("interval", 2)))
     final_epochs = int(opts.get("final_epochs", 0))
-    milestones = tuple(float(f) for f in opts.get("lr_milestones", LR_MILESTONES))
+    milestones = lr_milestones(opts.get("lr_milestones", LR_MILESTONES))
     gamma = float(opts.get("lr_gamma", LR_GAMMA))
     cfg = replace(cfg, weight_decay=float(opts.get("weight_decay", WEIGHT_DECAY)))
     t0 = time.perf_counter()
