@@ -10,10 +10,10 @@ objective (named as the study's metric names, else `value_0`, `value_1`, …), o
 from __future__ import annotations
 
 import datetime as _dt
-import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from harness.tune.front import stored_objectives
 from harness.tune.storage import optuna_storage
 
 if TYPE_CHECKING:
@@ -37,9 +37,7 @@ def trial_rows(store: Store, studies: Sequence[str], *,
         if name not in known:
             continue
         study = optuna.load_study(study_name=name, storage=storage)
-        with warnings.catch_warnings():  # metric_names is flagged experimental in Optuna
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            names = study.metric_names or [f"value_{i}" for i in range(len(study.directions))]
+        names, _ = stored_objectives(study)
         for t in study.get_trials(deepcopy=False):
             if run_ids is not None and t.user_attrs.get("run_id") not in run_ids:
                 continue
