@@ -3,7 +3,8 @@
 Every module that writes or reads a counter names it through these constants, so a key cannot be
 spelled two ways. The values are the stored form: renaming one breaks every stored database,
 so a rename needs a migration. Keys are prefixed by who writes them: `timer.` (the measurement
-core), `nvml.` and `cpu.` (the counters), `numba.` (the bundled CPU kernels).
+core), `nvml.` and `cpu.` (the counters), `numba.` (the bundled CPU kernels),
+`roofline.` and `dense_alt.` (the runner).
 """
 
 from __future__ import annotations
@@ -34,6 +35,17 @@ ROOFLINE_BOUND_S = "roofline.bound_s"
 ROOFLINE_LIMIT = "roofline.limit"  # which peak bounds it: bandwidth or FLOP/s
 ROOFLINE_PEAK_GBS = "roofline.peak_gbs"
 ROOFLINE_PEAK_GFLOPS = "roofline.peak_gflops"
+
+# --- dense_alt: the dense product in the device's cheaper dtypes (harness.measure.alternatives)
+DENSE_ALT_PREFIX = "dense_alt."
+DENSE_ALT_FASTEST = "dense_alt.fastest"  # the fastest verified cheaper dtype (absent: none won)
+DENSE_ALT_FASTEST_SPEEDUP = "dense_alt.fastest_speedup"  # over the same-dtype dense
+
+
+def dense_alt_speedup(dtype: str) -> str:
+    """The key of one cheaper dtype's dense speedup over the same-dtype dense."""
+    return f"{DENSE_ALT_PREFIX}{dtype}.speedup"
+
 
 # --- nvml: the GPU counter (harness.counters.nvml)
 NVML_AVAILABLE = "nvml.available"  # why NVML could not be read

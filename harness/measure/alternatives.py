@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from harness.core import counter_keys as ck
 from harness.core.dtypes import canonical, itemsize
 
 if TYPE_CHECKING:
@@ -29,9 +30,8 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
     "cuda": ("float32", "bfloat16", "float16"),
 }
 
-PREFIX = "dense_alt."
-FASTEST = PREFIX + "fastest"  # the fastest verified dtype (absent: none beat the same dtype)
-FASTEST_SPEEDUP = PREFIX + "fastest_speedup"  # its speedup over the same-dtype dense
+PREFIX, FASTEST, FASTEST_SPEEDUP = ck.DENSE_ALT_PREFIX, ck.DENSE_ALT_FASTEST, \
+    ck.DENSE_ALT_FASTEST_SPEEDUP
 
 
 def candidates(point: Point) -> list[Point]:
@@ -46,7 +46,7 @@ def candidates(point: Point) -> list[Point]:
 def summary(speedups: Mapping[str, float | None]) -> dict[str, Any]:
     """Counters stored with every measurement of the problem, from each candidate dtype's
     speedup over the same-dtype dense (None: it could not run or failed verification)."""
-    out: dict[str, Any] = {f"{PREFIX}{d}.speedup": s for d, s in speedups.items()}
+    out: dict[str, Any] = {ck.dense_alt_speedup(d): s for d, s in speedups.items()}
     ran = {d: s for d, s in speedups.items() if s is not None}
     if ran:
         best = max(ran, key=lambda d: ran[d])

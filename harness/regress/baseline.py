@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from harness.core import counter_keys as ck
 from harness.core.errors import InputError
 from harness.regress import pytest_benchmark
 
 if TYPE_CHECKING:
     from harness.store.api import RunRow, Store
 
-DENSE_KEY = "timer.baseline_median_s"  # set by the measurement core for every timed variant
+DENSE_KEY = ck.TIMER_BASELINE_MEDIAN_S  # set by the measurement core for every timed variant
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,11 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from harness.core import counter_keys as ck
 from harness.core.measurement import Measurement
 from harness.core.point import Point
 
-DENSE_KEY = "timer.baseline_median_s"
+DENSE_KEY = ck.TIMER_BASELINE_MEDIAN_S
 
 
 def remeasure(suite_path: str, device: str, points: Sequence[Point],
