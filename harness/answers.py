@@ -61,6 +61,7 @@ class Row:
     within: bool | None  # None: not trained
     status: str = ""
     measurement_id: int | None = None
+    vs_fastest_dense: float | None = None  # speedup over the device's fastest dense dtype
 
 
 def label(rec: Mapping[str, Any]) -> str:
@@ -75,10 +76,17 @@ def label(rec: Mapping[str, Any]) -> str:
 
 
 def decide(records: Sequence[Mapping[str, Any]], budget: Budget,
-           untrained: Sequence[tuple[str, float | None]] = ()) -> dict[str, Any]:
+           untrained: Sequence[tuple[str, float | None]] = (),
+           dense_alt: Mapping[int, tuple[str, float]] | None = None) -> dict[str, Any]:
     """The decision record: every trained configuration (fastest first), the configurations on
     the front that were not trained (`untrained`: label and speedup), and the recommendation:
-    the fastest within budget whose kernel beats the dense product (speedup > 1)."""
+    the fastest within budget whose kernel beats the dense product (speedup > 1).
+
+    `dense_alt`: per measurement id, the fastest cheaper dense dtype timed with that
+    measurement's problem and its speedup over the same-dtype dense
+    (`harness.measure.alternatives`): each row is also compared with it, and the decision says
+    when that dense product alone beats the recommendation (its accuracy is not checked)."""
+    alt = dict(dense_alt or {})
     dense = next((r for r in records if r.get("dense")), None)
     dense_acc = _num(dense.get("accuracy")) if dense else None
     rows: list[Row] = []
@@ -87,9 +95,11 @@ def decide(records: Sequence[Mapping[str, Any]], budget: Budget,
             continue
         acc = _num(rec.get("accuracy")) if rec.get("status") == "ok" else None
         drop = dense_acc - acc if acc is not None and dense_acc is not None else None
-        rows.append(Row(label(rec), _num(rec.get("speedup")), acc, drop,
+        speedup, mid = _num(rec.get("speedup")), rec.get("measurement_id")
+        vs = speedup / alt[mid][1] if speedup is not None and mid in alt else None
+        rows.append(Row(label(rec), speedup, acc, drop,
                         None if acc is None else budget.allows(acc, dense_acc),
-                        str(rec.get("status") or ""), rec.get("measurement_id")))
+                        str(rec.get("status") or ""), mid, vs))
     trained = {r.label for r in rows}
     rows += [Row(lab, sp, None, None, None, "not trained") for lab, sp in untrained
              if lab not in trained]
@@ -104,10 +114,15 @@ def decide(records: Sequence[Mapping[str, Any]], budget: Budget,
     elif best is None:
         why = ("no trained configuration with a measured kernel is within the accuracy budget "
                f"({budget.describe()})" if rows else "nothing was trained")
+    # the cheaper dense product of the recommendation's problem (else of any trained row)
+    mids = [r.measurement_id for r in ([best] if best else []) + rows if r.measurement_id in alt]
+    fastest = alt[mids[0]] if mids else None
     return {"kind": DECISION, "dense": False, "status": "ok", "budget": asdict(budget),
             "budget_text": budget.describe(), "dense_accuracy": dense_acc,
             "rows": [asdict(r) for r in rows],
-            "recommended": asdict(best) if best is not None else None, "why_none": why}
+            "recommended": asdict(best) if best is not None else None, "why_none": why,
+            "dense_alternative": None if fastest is None else
+            {"dtype": fastest[0], "speedup": fastest[1]}}
 
 
 def stored_decision(train: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
@@ -119,18 +134,50 @@ def stored_decision(train: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | N
 COLUMNS = ("speedup", "accuracy", "vs dense", "within budget")
 
 
-def row_cells(r: Mapping[str, Any], *, times: str = "x", dash: str = "-") -> list[str]:
-    """A stored answer row's COLUMNS as text (terminal: "x" and "-"; the report: "×" and "–")."""
-    return ["{:.2f}{}".format(r["speedup"], times) if r["speedup"] is not None else dash,
-            "not trained" if r["accuracy"] is None else f"{r['accuracy']:.4f}",
-            dash if r["drop"] is None else f"{-r['drop'] * 100:+.2f} pt",
-            {True: "yes", False: "no", None: dash}[r["within"]]]
+def columns(decision: Mapping[str, Any]) -> tuple[str, ...]:
+    """The table's columns: COLUMNS, and the speedup over the fastest dense dtype when one was
+    timed (decisions stored before it existed have none)."""
+    alt = decision.get("dense_alternative")
+    return COLUMNS if not alt else (*COLUMNS, f"speedup vs dense {_short(alt['dtype'])}")
+
+
+def row_cells(r: Mapping[str, Any], *, times: str = "x", dash: str = "-",
+              alt: bool = False) -> list[str]:
+    """A stored answer row's columns as text (terminal: "x" and "-"; the report: "×" and "–");
+    `alt`: with the speedup over the fastest dense dtype (see `columns`)."""
+    cells = ["{:.2f}{}".format(r["speedup"], times) if r["speedup"] is not None else dash,
+             "not trained" if r["accuracy"] is None else f"{r['accuracy']:.4f}",
+             dash if r["drop"] is None else f"{-r['drop'] * 100:+.2f} pt",
+             {True: "yes", False: "no", None: dash}[r["within"]]]
+    if alt:
+        vs = r.get("vs_fastest_dense")
+        cells.append(dash if vs is None else f"{vs:.2f}{times}")
+    return cells
+
+
+def alternative_line(decision: Mapping[str, Any], *, times: str = "x") -> str | None:
+    """One sentence on the dense product in the fastest cheaper dtype, if one was timed."""
+    alt = decision.get("dense_alternative")
+    if not alt:
+        return None
+    rec = decision.get("recommended")
+    line = (f"alternative without pruning: the dense product in {_short(alt['dtype'])} is "
+            f"{alt['speedup']:.2f}{times} the same-dtype dense (accuracy in "
+            f"{_short(alt['dtype'])} not checked)")
+    if rec is not None and rec.get("speedup") is not None and rec["speedup"] < alt["speedup"]:
+        line += "; it is faster than the recommendation"
+    return line
+
+
+def _short(dtype: str) -> str:
+    return {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32"}.get(dtype, dtype)
 
 
 def format_answer(decision: Mapping[str, Any], wall_s: float | None = None) -> str:
     """The terminal's closing table, recommendation and wall time (from the stored decision)."""
-    head = ["configuration", *COLUMNS]
-    body = [[r["label"], *row_cells(r)] for r in decision.get("rows", [])]
+    alt = bool(decision.get("dense_alternative"))
+    head = ["configuration", *columns(decision)]
+    body = [[r["label"], *row_cells(r, alt=alt)] for r in decision.get("rows", [])]
     widths = [max(len(str(x[i])) for x in [head, *body]) for i in range(len(head))]
 
     def line(cells: Sequence[str]) -> str:
@@ -146,6 +193,9 @@ def format_answer(decision: Mapping[str, Any], wall_s: float | None = None) -> s
                    f"{rec['accuracy']:.4f} ({-rec['drop'] * 100:+.2f} points against dense)")
     else:
         out.append(f"recommended: none — {decision.get('why_none')}")
+    other = alternative_line(decision)
+    if other is not None:
+        out.append(other)
     if wall_s is not None:
         out.append(f"wall time: {wall_s:.0f} s")
     return "\n".join(out)

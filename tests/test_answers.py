@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from harness.answers import DECISION, Budget, decide, format_answer, stored_decision
+from harness.answers import (
+    COLUMNS,
+    DECISION,
+    Budget,
+    columns,
+    decide,
+    format_answer,
+    stored_decision,
+)
 
 
 def _rec(g, rate, acc, speedup, status="ok"):
@@ -32,7 +40,7 @@ def test_untrained_configurations_are_listed_and_never_recommended():
                untrained=[("row_group g=64 at 98%", 20.0)])
     assert d["rows"][0] == {"label": "row_group g=64 at 98%", "speedup": 20.0, "accuracy": None,
                             "drop": None, "within": None, "status": "not trained",
-                            "measurement_id": None}
+                            "measurement_id": None, "vs_fastest_dense": None}
     assert d["recommended"]["speedup"] == 2.1
 
 
@@ -84,3 +92,25 @@ def test_the_report_draws_the_stored_decision():
     none = decide([DENSE, _rec(32, 0.98, 0.1, 12.8)], Budget())
     html = render(ReportData(title="t", train=(DENSE,), decision=none))
     assert "none: no trained configuration" in html
+
+
+def test_each_row_is_also_compared_with_the_fastest_dense_dtype():
+    recs = [DENSE, {**_rec(8, 0.9, 0.955, 2.1), "measurement_id": 7},
+            {**_rec(32, 0.98, 0.1, 12.8), "measurement_id": 8}]
+    d = decide(recs, Budget(), dense_alt={7: ("bfloat16", 3.0), 8: ("bfloat16", 3.2)})
+    vs = {r["label"]: r["vs_fastest_dense"] for r in d["rows"]}
+    assert vs["row_group g=8 at 90%"] == pytest.approx(0.7)
+    assert vs["row_group g=32 at 98%"] == pytest.approx(4.0)
+    assert d["dense_alternative"] == {"dtype": "bfloat16", "speedup": 3.0}  # the recommended's
+    text = format_answer(d)
+    assert "speedup vs dense bf16" in text.splitlines()[0]
+    assert "0.70x" in text and "faster than the recommendation" in text
+    faster = decide([DENSE, {**_rec(8, 0.9, 0.955, 4.1), "measurement_id": 7}], Budget(),
+                    dense_alt={7: ("bfloat16", 3.0)})
+    assert "faster than the recommendation" not in format_answer(faster)
+
+
+def test_without_a_timed_dense_alternative_the_table_keeps_its_columns():
+    d = decide([DENSE, _rec(8, 0.9, 0.955, 2.1)], Budget())
+    assert d["dense_alternative"] is None and columns(d) == COLUMNS
+    assert "alternative" not in format_answer(d)

@@ -182,9 +182,29 @@ def decide_and_store(suite: Any, store: Any, run_id: int, front: Sequence[FrontR
                                  "nm": list(prune.nm), "aggregation": prune.aggregation}})
         if _rec_key(rec) not in trained:
             untrained.append((label(rec), row.value("speedup")))
-    decision = decide(records, Budget.of(suite.train), untrained)
+    decision = decide(records, Budget.of(suite.train), untrained,
+                      _dense_alternatives(store, records))
     store.add_train_result(run_id, decision)
     return decision
+
+
+def _dense_alternatives(store: Any, records: Sequence[dict]) -> dict[int, tuple[str, float]]:
+    """Per linked measurement: the fastest cheaper dense dtype timed with its problem."""
+    from harness.core import counter_keys as ck
+
+    out: dict[int, tuple[str, float]] = {}
+    for rec in records:
+        mid = rec.get("measurement_id")
+        if mid is None or mid in out:
+            continue
+        try:
+            counters = store.get_measurement(mid).measurement.counters
+        except KeyError:  # a record that points at nothing stored has no alternative
+            continue
+        if counters.get(ck.DENSE_ALT_FASTEST) and counters.get(ck.DENSE_ALT_FASTEST_SPEEDUP):
+            out[mid] = (str(counters[ck.DENSE_ALT_FASTEST]),
+                        float(counters[ck.DENSE_ALT_FASTEST_SPEEDUP]))
+    return out
 
 
 def flatten(rec: dict) -> dict:

@@ -103,3 +103,32 @@ def test_every_trained_configuration_gets_a_measured_kernel():
     assert (out[0]["speedup"], out[0]["measurement_id"]) == (1.8, 7)
     assert (out[1]["speedup"], out[1]["measurement_id"]) == (2.5, 103)  # the faster format
     assert "speedup" not in out[2] and len(added) == 3
+
+
+def test_the_decision_compares_with_the_fastest_dense_dtype_stored_with_the_measurement(
+        tmp_path):
+    from harness.core.measurement import Measurement
+    from harness.store import open_store
+    from harness.tune.train_stage import decide_and_store
+
+    suite = loads_suite(SUITE + "train: {model: fc, dataset: digits}\n", "t.yaml")
+    store = open_store(f"sqlite:///{tmp_path / 'h.db'}")
+    try:
+        run = store.begin_run("tune", "t", config={}, provenance={})
+        p = Point(64, 64, 8, format="csr", prune=PruneSpec("row_group", 0.9, 4))
+        counters = {"dense_alt.bfloat16.speedup": 4.0, "dense_alt.fastest": "bfloat16",
+                    "dense_alt.fastest_speedup": 4.0}
+        mid = store.add_measurement(run, Measurement(p, "ok", speedup=2.0, speedup_ci=(2, 2),
+                                                     counters=counters))
+        bare = store.add_measurement(run, Measurement(p.baseline(), "ok", speedup=1.0))
+        dense = {"dense": True, "accuracy": 0.96, "status": "ok"}
+        rec = flatten({"kind": "pruned", "prune": {"pattern": "row_group", "rate": 0.9,
+                                                   "group_size": 4}, "accuracy": 0.958,
+                       "status": "ok", "speedup": 2.0, "measurement_id": mid})
+        d = decide_and_store(suite, store, run, [], [dense, rec])
+        assert d["dense_alternative"] == {"dtype": "bfloat16", "speedup": 4.0}
+        assert d["rows"][0]["vs_fastest_dense"] == 0.5
+        d = decide_and_store(suite, store, run, [], [dense, {**rec, "measurement_id": bare}])
+        assert d["dense_alternative"] is None and d["rows"][0]["vs_fastest_dense"] is None
+    finally:
+        store.close()
