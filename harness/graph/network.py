@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from harness.graph.radixnet import CONNECTIONS, YMAX, bias_for, load_or_generate
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from pathlib import Path
 
     import numpy as np
@@ -30,7 +31,7 @@ class Network:
     """`layers` are (neurons × neurons) CSR matrices, applied as Y·W; one bias for all neurons."""
 
     neurons: int
-    layers: tuple[sp.csr_matrix, ...]
+    layers: Sequence[sp.csr_matrix]  # a tuple, or radixnet.ChallengeLayers (built on access)
     bias: float
     source: str = "radixnet"
 
@@ -41,18 +42,20 @@ class Network:
     @property
     def connections(self) -> int:
         """Nonzero connections of the whole network (neurons × 32 × layers for the challenge)."""
-        return int(sum(w.nnz for w in self.layers))
+        nnz = getattr(self.layers, "nnz", None)  # ChallengeLayers knows it without building
+        return int(nnz) if nnz is not None else int(sum(w.nnz for w in self.layers))
 
     @property
     def bias_everywhere_ok(self) -> bool:
         return self.bias <= 0.0
 
 
-def challenge_network(neurons: int, layers: int, *, seed: int = 0, permute: bool = True,
+def challenge_network(neurons: int, layers: int, *, seed: int = 0, permute: str = "challenge",
                       cache: Path | None = None) -> Network:
-    """The generated RadiX-Net network with the challenge's bias (cached on disk)."""
+    """The generated RadiX-Net network with the challenge's bias (cached on disk; its layers are
+    built on access, one at a time)."""
     net = load_or_generate(neurons, layers, seed=seed, permute=permute, root=cache)
-    return Network(neurons, tuple(net), bias_for(neurons))
+    return Network(neurons, net, bias_for(neurons))
 
 
 def official_network(root: str | Path, neurons: int, layers: int) -> Network:

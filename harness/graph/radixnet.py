@@ -16,11 +16,21 @@ and B = 16 (32 connections per neuron per layer):
     65536     4096     [2]*12          -0.45
 
 A deep network (120, 480, 1920 layers) cycles through the radix list (layer l uses the radix at
-position l mod len(list)); every weight is 1/16. With `permute` (the default) the neurons of every
-layer boundary are relabelled by a seeded random permutation, W_l ← P_l·W_l·P_{l+1}ᵀ, which keeps
-32 connections per row and per column but hides the block replication from the kernels (our
-reading: the exact permutation of the official files is not reproducible, so use their TSV files
-through `harness.graph.tsv` when bit-identical networks matter).
+position l mod len(list)); every weight is 1/16. How the official files hide the structure (read
+from their first layers, published as GraphChallenge.org's `neuron1024/n1024-l{k}.tsv`): the
+first cycle (layers 1–6 for 1024 neurons) is the plain structured network; every later cycle c
+draws one random permutation P_c and relabels the *rows* (input neurons) of each of its layers,
+W_l = P_c·W'_l, while the columns stay in structured order. Permutation modes (`PERMUTATIONS`):
+
+    challenge    as the official files (the default; P_c seeded, so not the files' own P_c)
+    every-layer  every layer boundary relabelled, W_l ← P_l·W_l·P_{l+1}ᵀ (hides more structure;
+                 keeps far fewer inputs alive: 1 of the first 1200 MNIST images at 1024 × 120,
+                 against 19 with the official files)
+    none         the bare structured network
+
+A network is stored as its len(list) structured layers plus one permutation per cycle, and its
+layers are built on access (`ChallengeLayers`), so a 1920-layer network costs a few MB until an
+engine converts its layers (the 65536 × 1920 network would be 32 GB as CSR).
 
 A layer is a SciPy CSR matrix of shape (neurons, neurons): rows are the input neurons, columns
 the output neurons, so a layer is Y·W with Y (inputs × neurons).
@@ -30,9 +40,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 from harness.core.errors import InputError
 from harness.core.paths import atomic_target
@@ -134,33 +145,85 @@ def _csr(cols: np.ndarray, n: int, dtype: str = "float32") -> sp.csr_matrix:
     return sp.csr_matrix((data, cols.ravel().astype(np.int32), indptr), shape=(n, n))
 
 
-def generate(neurons: int, layers: int, *, seed: int = 0, permute: bool = True) -> list[sp.csr_matrix]:
+PERMUTATIONS = ("challenge", "every-layer", "none")
+
+
+class ChallengeLayers(Sequence["sp.csr_matrix"]):
+    """The layers of a generated network, each built on access from the structured cycle and
+    the relabellings: layer i is cycle[i mod len] with its columns relabelled by
+    labels[cols[i]] and then its rows by labels[rows[i]] (an index of -1 keeps the order)."""
+
+    def __init__(self, neurons: int, cycle: Sequence[np.ndarray], labels: np.ndarray,
+                 rows: np.ndarray, cols: np.ndarray) -> None:
+        self.neurons, self.cycle = neurons, tuple(cycle)
+        self.labels, self.rows, self.cols = labels, rows, cols
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @overload
+    def __getitem__(self, i: int) -> sp.csr_matrix: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[sp.csr_matrix]: ...
+
+    def __getitem__(self, i: int | slice) -> sp.csr_matrix | list[sp.csr_matrix]:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        if not -len(self) <= i < len(self):
+            raise IndexError(i)
+        i %= len(self)
+        return _csr(self.columns(i), self.neurons)
+
+    def columns(self, i: int) -> np.ndarray:
+        """Layer i as its (neurons × 32) column indices, row r holding row r's connections."""
+        import numpy as np
+
+        cols = self.cycle[i % len(self.cycle)]
+        if self.cols[i] >= 0:
+            cols = self.labels[self.cols[i]][cols]
+        if self.rows[i] >= 0:
+            moved = np.empty_like(cols)
+            moved[self.labels[self.rows[i]]] = cols  # W'[P[r], :] = W[r, :]
+            cols = moved
+        return cols
+
+    @property
+    def nnz(self) -> int:
+        return len(self) * sum(c.size for c in self.cycle) // len(self.cycle)
+
+
+def generate(neurons: int, layers: int, *, seed: int = 0,
+             permute: str = "challenge") -> list[sp.csr_matrix]:
     """The challenge network `neurons` × `layers` (see the module docstring), not cached."""
-    return generate_from(config(neurons), layers, seed=seed, permute=permute)
+    return list(generate_from(config(neurons), layers, seed=seed, permute=permute))
 
 
 def generate_from(cfg: NetConfig, layers: int, *, seed: int = 0,
-                  permute: bool = True) -> list[sp.csr_matrix]:
-    """A RadiX-Net of `layers` layers cycling through `cfg`'s radix list."""
+                  permute: str = "challenge") -> ChallengeLayers:
+    """A RadiX-Net of `layers` layers cycling through `cfg`'s radix list, relabelled by the
+    permutation mode `permute` (one of PERMUTATIONS)."""
     import numpy as np
 
-    neurons = cfg.neurons
     if layers < 1:
         raise InputError(f"layers: expected a positive integer, got {layers}")
-    cycle = base_layers(cfg)
+    if permute not in PERMUTATIONS:
+        raise InputError(f"network.permute: expected one of {', '.join(PERMUTATIONS)}, "
+                         f"got {permute!r}")
+    n, cycle = cfg.neurons, base_layers(cfg)
     rng = np.random.default_rng(seed)
-    perm = rng.permutation(neurons) if permute else None  # labels of the current boundary
-    out = []
-    for layer in range(layers):
-        cols = cycle[layer % len(cycle)]
-        if perm is not None:
-            nxt = rng.permutation(neurons)
-            # W'[perm[i], nxt[c]] = W[i, c]: rows relabelled by perm, columns by nxt
-            new = np.empty_like(cols)
-            new[perm] = nxt[cols]
-            cols, perm = new, nxt
-        out.append(_csr(cols, neurons))
-    return out
+    idx = np.arange(layers, dtype=np.int64)
+    keep = np.full(layers, -1, dtype=np.int64)
+    if permute == "every-layer":  # label sets 0 … layers; layer i maps set i to set i + 1
+        labels = np.stack([rng.permutation(n) for _ in range(layers + 1)])
+        rows, cols = idx, idx + 1
+    elif permute == "challenge":  # cycle c ≥ 1 relabels its layers' rows with labels[c − 1]
+        cycles = -(-layers // len(cycle))
+        labels = np.stack([rng.permutation(n) for _ in range(cycles - 1)]) if cycles > 1 \
+            else np.zeros((0, n), dtype=np.int64)
+        rows, cols = idx // len(cycle) - 1, keep
+    else:
+        labels, rows, cols = np.zeros((0, n), dtype=np.int64), keep, keep
+    return ChallengeLayers(n, cycle, labels.astype(np.int32), rows, cols)
 
 
 def cache_dir() -> Path:
@@ -173,28 +236,29 @@ def cache_dir() -> Path:
     return (Path(base).expanduser() if base else Path.home() / ".cache" / "harness") / "graph"
 
 
-def cache_path(neurons: int, layers: int, seed: int, permute: bool,
+def cache_path(neurons: int, layers: int, seed: int, permute: str,
                root: Path | None = None) -> Path:
-    tag = hashlib.sha1(f"radixnet-v1:{neurons}:{layers}:{seed}:{permute}".encode()).hexdigest()[:10]
-    return (root or cache_dir()) / f"radixnet-n{neurons}-l{layers}-s{seed}-{tag}.npz"
+    tag = hashlib.sha1(f"radixnet-v2:{neurons}:{layers}:{seed}:{permute}".encode()).hexdigest()[:10]
+    return (root or cache_dir()) / f"radixnet-n{neurons}-l{layers}-s{seed}-{permute}-{tag}.npz"
 
 
-def load_or_generate(neurons: int, layers: int, *, seed: int = 0, permute: bool = True,
-                     root: Path | None = None) -> list[sp.csr_matrix]:
-    """`generate(...)`, read from the cache when present, else generated and written atomically."""
+def load_or_generate(neurons: int, layers: int, *, seed: int = 0, permute: str = "challenge",
+                     root: Path | None = None) -> ChallengeLayers:
+    """`generate_from(...)`, read from the cache when present, else generated and written
+    atomically. The file holds the relabellings only (a few MB even for 1920 layers)."""
     import numpy as np
 
+    cfg = config(neurons)
     path = cache_path(neurons, layers, seed, permute, root)
     if path.is_file():
         try:
             with np.load(path) as z:
-                cols = z["cols"]
-            if cols.shape == (layers, neurons, CONNECTIONS):
-                return [_csr(c, neurons) for c in cols]
-        except (OSError, ValueError, KeyError):
+                labels, rows, cols = z["labels"], z["rows"], z["cols"]
+            if rows.shape == cols.shape == (layers,) and labels.shape[1:] == (neurons,):
+                return ChallengeLayers(neurons, base_layers(cfg), labels, rows, cols)
+        except (OSError, ValueError, KeyError, IndexError):
             pass  # a damaged cache file is regenerated below
-    net = generate(neurons, layers, seed=seed, permute=permute)
-    cols = np.stack([w.indices.reshape(neurons, CONNECTIONS) for w in net]).astype(np.int32)
+    net = generate_from(cfg, layers, seed=seed, permute=permute)
     with atomic_target(path) as tmp, tmp.open("wb") as f:  # a file object: savez adds no suffix
-        np.savez(f, cols=cols)
+        np.savez(f, labels=net.labels, rows=net.rows, cols=net.cols)
     return net

@@ -12,7 +12,7 @@ from typing import Any, Literal, overload
 
 from harness.config.yamlload import Document, load, loads
 from harness.graph.inputs import INPUTS
-from harness.graph.radixnet import CONFIGS
+from harness.graph.radixnet import CONFIGS, PERMUTATIONS
 from harness.graph.variants import VARIANTS
 
 NETWORK_SOURCES = ("radixnet", "tsv")
@@ -33,7 +33,7 @@ class GraphSuite:
     seed: int
     network_source: str
     network_path: str | None
-    permute: bool
+    permute: str  # radixnet.PERMUTATIONS
     input_source: str
     input_path: str | None
     count: int | None
@@ -106,12 +106,6 @@ class _Reader:
             raise self.doc.error(path, expected="a path (string) or null", value=value)
         return value
 
-    def boolean(self, mapping: dict[str, Any], key: str, path: str, default: bool) -> bool:
-        value = mapping.get(key, default)
-        if not isinstance(value, bool):
-            raise self.doc.error(path, expected="true or false", value=value)
-        return value
-
 
 def parse(doc: Document) -> GraphSuite:
     r = _Reader(doc)
@@ -140,7 +134,8 @@ def parse(doc: Document) -> GraphSuite:
     variants = _variants(r, data.get("variants", "all"), device)
     return GraphSuite(
         name=name, file=doc.file, seed=seed, network_source=network_source,
-        network_path=network_path, permute=r.boolean(net, "permute", "network.permute", True),
+        network_path=network_path,
+        permute=r.choice(net, "permute", "network.permute", PERMUTATIONS, "challenge"),
         input_source=input_source, input_path=input_path,
         count=r.integer(inp, "count", "inputs.count", None),
         categories_path=r.text(inp, "categories", "inputs.categories"),

@@ -53,10 +53,11 @@ def test_inputs_are_resampled_thresholded_images():
     y = graph_inputs.load_inputs("digits", 1024, 2000)
     assert y.shape == (2000, 1024)
     assert set(np.unique(y.data)) == {1.0}
-    square = np.zeros((1, 2, 2))
-    square[0, 0, 0] = 1.0  # the top-left quarter lights up, the rest stays dark
-    got = graph_inputs.resample_threshold(square, 16).toarray().reshape(4, 4)
-    np.testing.assert_array_equal(got, [[1, 1, 0, 0], [1, 1, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]])
+    corner = np.zeros((1, 2, 2))
+    corner[0, 0, 1] = 1.0  # top-right pixel; bilinear 2→4 gives 1 and 0.75 next to it, 0.56
+    got = graph_inputs.resample_threshold(corner, 16)  # diagonally, below the 0.68 threshold
+    # pixels (row 0, col 2), (0, 3), (1, 3), numbered column by column as the official files
+    assert got.indices.tolist() == [2 * 4 + 0, 3 * 4 + 0, 3 * 4 + 1]
 
 
 def test_mnist_source_uses_the_bundled_loader(monkeypatch):
