@@ -1,10 +1,12 @@
 """`harness graph SUITE [--variants A,B] [--inputs N] [--repeats R] [--storage URL | --no-store]
-[--json PATH] [--paper]` and `harness graph --list`
+[--json PATH] [--paper]`, `harness graph SUITE --tune [--trials T]` and `harness graph --list`
 
 Runs the Sparse DNN Graph Challenge cases of a graph suite (suites/graph_challenge.yaml): builds
 or loads each network, computes the SciPy reference's categories, verifies and times every
 variant, prints the time and rate tables in the seed's layout, and stores each result as a
 measurement (run kind "bench", study "graph:<suite name>"); `--json` also writes them to a file.
+`--tune` searches the suite's `tune:` section with Optuna instead (harness.tune.graph, the same
+search as `harness tune SUITE`).
 """
 
 from __future__ import annotations
@@ -37,6 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", metavar="PATH", help="also write the results to this JSON file")
     parser.add_argument("--paper", action="store_true",
                         help="print the paper's published GPU figures for the same sizes")
+    parser.add_argument("--tune", action="store_true",
+                        help="search the suite's tune: section (variant, batch, threads)")
+    parser.add_argument("--trials", type=int, metavar="T", help="trials for --tune")
 
 
 def _positive(value: int | None, flag: str) -> None:
@@ -61,6 +66,9 @@ def run(args: argparse.Namespace) -> int:
     suite = load_suite(args.suite)
     _positive(args.inputs, "--inputs")
     _positive(args.repeats, "--repeats")
+    _positive(args.trials, "--trials")
+    if args.tune:
+        return _tune(args)
     if args.variants:
         names = tuple(n.strip() for n in args.variants.split(",") if n.strip())
         for n in names:
@@ -91,6 +99,19 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _tune(args: argparse.Namespace) -> int:
+    from harness.tune.graph import format_trials, tune_graph
+
+    store = None if args.no_store else _open_store(args.storage)
+    try:
+        result = tune_graph(args.suite, trials=args.trials, store=store, inputs=args.inputs)
+    finally:
+        if store is not None:
+            store.close()
+    print(format_trials(result))
+    return 0 if result.best is not None else 1
+
+
 def _open_store(url: str | None) -> Store:
     from harness.store import open_store
 
@@ -104,8 +125,8 @@ def run_suite(suite: GraphSuite, *, inputs: int | None = None,
 
     from harness.graph import tsv
     from harness.graph.bench import run_case, to_measurement
-    from harness.graph.inputs import load_inputs
-    from harness.graph.network import challenge_network, official_network, reference_categories
+    from harness.graph.network import reference_categories
+    from harness.graph.search import build_case
     from harness.measure.provenance import collect
 
     device = "cuda" if suite.device == "cuda" else "cpu"
@@ -118,14 +139,7 @@ def run_suite(suite: GraphSuite, *, inputs: int | None = None,
     status = "failed"
     try:
         for case in suite.cases:
-            count = inputs or case.inputs or suite.count
-            if suite.network_source == "tsv":
-                assert suite.network_path is not None  # graph.suite.parse requires it for tsv
-                net = official_network(suite.network_path, case.neurons, case.layers)
-            else:
-                net = challenge_network(case.neurons, case.layers, seed=suite.seed,
-                                        permute=suite.permute)
-            y0 = load_inputs(suite.input_source, case.neurons, count, suite.input_path)
+            net, y0 = build_case(suite, case, inputs or case.inputs or suite.count)
             t0 = time.perf_counter()
             truth = reference_categories(y0, net)
             print(f"{case.neurons}x{case.layers}, {y0.shape[0]} inputs: reference "

@@ -27,6 +27,18 @@ class Case:
 
 
 @dataclass(frozen=True)
+class TuneSpace:
+    """The suite's `tune:` section: one case and the choices `harness tune` searches."""
+
+    case: Case
+    variants: tuple[str, ...]
+    batches: tuple[int | None, ...]  # inputs per batch (None: all at once)
+    threads: tuple[int | None, ...]  # CPU threads (None: the libraries' default)
+    sampler: str = "tpe"  # a harness tune sampler (harness.tune.samplers)
+    trials: int = 12
+
+
+@dataclass(frozen=True)
 class GraphSuite:
     name: str
     file: str
@@ -45,6 +57,7 @@ class GraphSuite:
     max_time_s: float | None
     batch: int | None
     threads: int | None
+    tune: TuneSpace | None = None
 
 
 class _Reader:
@@ -111,7 +124,7 @@ def parse(doc: Document) -> GraphSuite:
     r = _Reader(doc)
     data = doc.data
     r.no_unknown(data, "", ("name", "seed", "network", "inputs", "cases", "device", "variants",
-                            "measure"))
+                            "measure", "tune"))
     name = data.get("name", Path(doc.file).stem)
     if not isinstance(name, str) or not name:
         raise doc.error("name", expected="a non-empty string", value=name)
@@ -144,16 +157,45 @@ def parse(doc: Document) -> GraphSuite:
         max_time_s=r.number(meas, "max_time_s", "measure.max_time_s", None),
         batch=r.integer(meas, "batch", "measure.batch", None),
         threads=r.integer(meas, "threads", "measure.threads", None),
+        tune=_tune(r, data.get("tune"), device),
     )
 
 
-def _cases(r: _Reader, value: Any) -> tuple[Case, ...]:
+def _tune(r: _Reader, value: Any, device: str) -> TuneSpace | None:
+    if value is None:
+        return None
+    doc = r.doc
+    if not isinstance(value, dict):
+        raise doc.error("tune", expected="a mapping {case, variants, batch, threads, sampler, "
+                        "trials}", value=value)
+    r.no_unknown(value, "tune", ("case", "variants", "batch", "threads", "sampler", "trials"))
+    (case,) = _cases(r, [value.get("case")], path="tune.case")
+    from harness.tune.samplers import SAMPLERS  # the registry only; Optuna loads lazily
+
+    return TuneSpace(
+        case=case, variants=_variants(r, value.get("variants", "all"), device, "tune.variants"),
+        batches=_choices(r, value, "batch"), threads=_choices(r, value, "threads"),
+        sampler=r.choice(value, "sampler", "tune.sampler", SAMPLERS.names(), "tpe"),
+        trials=r.integer(value, "trials", "tune.trials", 12, nullable=False))
+
+
+def _choices(r: _Reader, section: dict[str, Any], key: str) -> tuple[int | None, ...]:
+    value = section.get(key, [None])
+    path = f"tune.{key}"
+    if not isinstance(value, list) or not value:
+        raise r.doc.error(path, expected="a non-empty list of positive integers or null",
+                          value=value)
+    return tuple(r.integer({key: v}, key, f"{path}[{i}]", None) for i, v in enumerate(value))
+
+
+def _cases(r: _Reader, value: Any, path: str | None = None) -> tuple[Case, ...]:
     doc = r.doc
     if not isinstance(value, list) or not value:
         raise doc.error("cases", expected="a non-empty list of {neurons, layers}", value=value)
     out = []
+    where = path
     for i, item in enumerate(value):
-        path = f"cases[{i}]"
+        path = where or f"cases[{i}]"
         if not isinstance(item, dict):
             raise doc.error(path, expected="a mapping {neurons, layers}", value=item)
         r.no_unknown(item, path, ("neurons", "layers", "inputs"))
@@ -166,17 +208,17 @@ def _cases(r: _Reader, value: Any) -> tuple[Case, ...]:
     return tuple(out)
 
 
-def _variants(r: _Reader, value: Any, device: str) -> tuple[str, ...]:
+def _variants(r: _Reader, value: Any, device: str, path: str = "variants") -> tuple[str, ...]:
     doc = r.doc
     if value == "all":
         return tuple(n for n in VARIANTS.names()
                      if device == "all" or VARIANTS.get(n).device == device)
     if not isinstance(value, list) or not value:
-        raise doc.error("variants", expected="all or a non-empty list of variant names",
+        raise doc.error(path, expected="all or a non-empty list of variant names",
                         value=value)
     for i, name in enumerate(value):
         if name not in VARIANTS:
-            raise doc.error(f"variants[{i}]", expected="one of " + ", ".join(VARIANTS.names()),
+            raise doc.error(f"{path}[{i}]", expected="one of " + ", ".join(VARIANTS.names()),
                             value=name)
     return tuple(value)
 
