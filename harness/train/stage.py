@@ -111,12 +111,14 @@ def train_candidates(spec: Any, candidates: Sequence[Any], *, device: str = "cpu
     reached with no budget left are recorded as skipped.
     """
     from harness.train.schedules import SCHEDULES
+    from harness.train.schedules.base import check_options
     from harness.train.trainer import config_from_spec
 
     schedule = SCHEDULES.get(spec.schedule)
     opts = _options(spec)
     prune_kw = _prune_kw(opts)  # a bad scope or layer rate: one line before any training
     sched_opts = _schedule_options(spec, opts)
+    check_options(spec.schedule, sched_opts)
     data, dense, dense_rec = prepare(spec, device=device, seed=seed)
     cfg = config_from_spec(spec, epochs=int(spec.finetune_epochs), seed=seed)
     budget = budget_s if budget_s is not None else getattr(spec, "budget_s", None)
@@ -173,12 +175,14 @@ def trial_objective(spec: Any, *, pruned: type[Exception], device: str = "cpu",
     achieved sparsity are stored as trial user attributes.
     """
     from harness.train.schedules import SCHEDULES
+    from harness.train.schedules.base import check_options
     from harness.train.trainer import config_from_spec
 
     schedule = SCHEDULES.get(spec.schedule)
     opts = _options(spec)
     prune_kw = _prune_kw(opts)  # checked before any trial
     sched_opts = _schedule_options(spec, opts)
+    check_options(spec.schedule, sched_opts)
     cache: dict[str, Any] = {}
 
     def objective(trial) -> float:

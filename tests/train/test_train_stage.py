@@ -114,3 +114,18 @@ def test_stage_passes_scope_overrides_and_model_options(monkeypatch):
     assert 0.7 < pruned < 0.9
     with pytest.raises(InputError, match="train.options.scope"):
         train_candidates(_spec(options={"scope": "model"}), [PruneSpec(rate=0.5)])
+
+
+def test_a_bad_schedule_option_is_refused_before_any_training(monkeypatch):
+    from harness.core.errors import InputError
+    from harness.train import stage
+
+    def no_training(*a, **k):
+        raise AssertionError("the options are checked before the dense model is trained")
+
+    monkeypatch.setattr(stage, "prepare", no_training)
+    spec = _spec(schedule="group_lasso", options={"lr_milestones": "half"})
+    with pytest.raises(InputError, match="train.options.lr_milestones"):
+        train_candidates(spec, [PruneSpec(rate=0.5)])
+    with pytest.raises(InputError, match="train.options.lr_milestones"):
+        stage.trial_objective(spec, pruned=RuntimeError)

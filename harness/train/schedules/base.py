@@ -33,6 +33,15 @@ if TYPE_CHECKING:
 
 Schedule = Callable[..., "TrainResult"]
 SCHEDULES: Registry[Schedule] = Registry("schedule")
+# schedule name → a check of its options that raises InputError, run before any training
+OPTION_CHECKS: dict[str, Callable[[Mapping[str, Any]], None]] = {}
+
+
+def check_options(schedule: str, options: Mapping[str, Any]) -> None:
+    """Refuse a schedule's bad option (one line, InputError) before any training starts."""
+    check = OPTION_CHECKS.get(schedule)
+    if check is not None:
+        check(options)
 
 
 def prune_masks(model: nn.Module, spec: PruneSpec, prune_kw: Mapping[str, Any] | None = None

@@ -37,11 +37,18 @@ expect no sparsity (train longer, a smaller batch or a larger lr).
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from harness.train.flops import epoch_flops
-from harness.train.schedules.base import SCHEDULES, before_finetune, finish, with_epochs
+from harness.train.schedules.base import (
+    OPTION_CHECKS,
+    SCHEDULES,
+    before_finetune,
+    finish,
+    with_epochs,
+)
 from harness.train.trainer import steps_per_epoch
 
 if TYPE_CHECKING:
@@ -83,6 +90,13 @@ def lr_milestones(value: Any) -> tuple[float, ...]:
         raise InputError(path="train.options.lr_milestones", value=value,
                          expected="epoch fractions in [0, 1], e.g. \"0.5,0.75\" ('' = constant)")
     return out
+
+
+def _check_options(options: Mapping[str, Any]) -> None:
+    lr_milestones(options.get("lr_milestones", LR_MILESTONES))
+
+
+OPTION_CHECKS["group_lasso"] = _check_options
 
 
 def group_lasso_term(model: nn.Module) -> torch.Tensor:
