@@ -84,3 +84,24 @@ def test_cli_tune_runs_without_a_store(tmp_path, capsys):
     assert main(["graph", str(path), "--tune", "--no-store"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("study graph-gtune: 2 points")
+
+
+def test_run_cli_is_what_harness_tune_dispatches_to(tmp_path, capsys):
+    import argparse
+
+    from harness.tune.graph import run_cli
+
+    path = tmp_path / "g.yaml"
+    path.write_text(TUNED)
+    args = argparse.Namespace(suite=str(path), storage=f"sqlite:///{tmp_path / 'h.db'}",
+                              trials=3, timeout_s=None, study=None, fresh=False, quiet=True)
+    assert run_cli(args) == 0
+    first = capsys.readouterr().out
+    assert first.startswith("study graph-gtune: 3 points")
+    assert run_cli(args) == 0  # the same study resumes on the store: the grid's other 3 points
+    second = capsys.readouterr().out
+
+    def rows(out: str) -> set[str]:
+        return {" ".join(line.split()[:3]) for line in out.splitlines()[2:5]}
+
+    assert len(rows(first) | rows(second)) == 6
