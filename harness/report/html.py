@@ -43,6 +43,7 @@ svg .axis-label{fill:#333}
 svg .panel-title{fill:#222}
 svg .legend,svg .point-label{fill:#333}
 svg .ref-label{fill:#c0392b}
+svg .dense-label{fill:#333}
 svg [data-tip]{cursor:pointer}
 svg .pt:hover,svg .cell:hover{stroke:#000;stroke-width:2.5}
 body.hide-dominated svg .dominated{display:none}

@@ -32,7 +32,7 @@ REFERENCE = "#000000"  # the dense model / dense baseline marker
 # Font size of each text class (the CSS sets colours only, so these sizes are the ones drawn and
 # the ones the layout and the overlap test measure).
 CLASS_SIZE = {"tick": 11.0, "axis-label": 12.0, "panel-title": 12.0, "legend": 11.0,
-              "point-label": 11.0, "ref-label": 10.0}
+              "point-label": 11.0, "ref-label": 10.0, "dense-label": 10.0}
 
 
 def colours(n: int) -> list[str]:

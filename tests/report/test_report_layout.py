@@ -137,3 +137,14 @@ def test_papers_cited_by_title_and_authors():
     for sid in ("fig3", "fig4", "fig5"):
         assert cite in _section(page, sid)
     assert ".md" not in " ".join(s.note for s in build_sections(fc_data()))
+
+
+def test_fig4_panels_only_for_rates_that_compare_group_sizes():
+    train = list(fc_train())  # the dense model and every g at 90 %
+    train.append(dict(train[1], pruning_rate=0.98, group_size=8, accuracy=0.2))
+    page = render(fc_data(train=tuple(train)))
+    fig4 = _section(page, "fig4")
+    assert len(svgs(fig4)) == 1 and "pruning rate 90%" in fig4
+    assert "Rates with one group size (98%) are in Fig. 5." in fig4
+    only_one = [dict(train[1], pruning_rate=r) for r in (0.9, 0.98)]  # nothing to compare: keep all
+    assert len(svgs(_section(render(fc_data(train=(train[0], *only_one))), "fig4"))) == 2

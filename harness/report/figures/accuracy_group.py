@@ -40,6 +40,12 @@ def accuracy_per_group(data: ReportData) -> Section | None:
         if t.get("dense") and num(t.get("accuracy")) is not None
     ]
     by_rate = group_dicts(pruned, lambda t: num(t["pruning_rate"]))
+    # a rate with one group size compares nothing: its models are in Fig. 5 only (unless no
+    # rate has two, when every rate keeps its panel)
+    compared = {r: recs for r, recs in by_rate.items() if len({train_label(t) for t in recs}) > 1}
+    left_out = sorted(set(by_rate) - set(compared)) if compared else []
+    by_rate = compared or by_rate
+    pruned = [t for recs in by_rate.values() for t in recs]
     # every panel shares the y range and the variant colours
     all_accs = [float(t["accuracy"]) for t in pruned] + dense_acc
     yr, yfmt = acc_range(all_accs, pad=0.15), acc_fmt(all_accs)
@@ -63,7 +69,7 @@ def accuracy_per_group(data: ReportData) -> Section | None:
         if dense_acc:
             ya = frame.y(statistics.median(dense_acc))
             body.append(svg.line(x0, ya, x1, ya, color="#333", dash="5 4", cls="ref-line"))
-            body.append(svg.text(x1 - 4, ya - 4, "dense", anchor="end", cls="ref-label"))
+            body.append(svg.text(x1 - 4, ya - 4, "dense", anchor="end", cls="dense-label"))
         here = [v for v in variants if any(_variant(t) == v for t in recs)]
         for t in recs:
             v = _variant(t)
@@ -87,8 +93,10 @@ def accuracy_per_group(data: ReportData) -> Section | None:
         grid(panels, wide=True),
         HARTENSTEIN.cite("Fig. 4")
         + ": accuracy of each trained model by group size; the dashed line is the "
-        "dense model. One panel per pruning rate; all panels share the y axis, which spans at "
-        "least 5 accuracy points.",
+        "dense model. One panel per pruning rate at which several group sizes were trained; "
+        "all panels share the y axis, which spans at least 5 accuracy points."
+        + (f" Rates with one group size ({', '.join(pct(r) for r in left_out)}) are in Fig. 5."
+           if left_out else ""),
     )
 
 
