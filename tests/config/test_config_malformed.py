@@ -153,7 +153,10 @@ def test_every_bad_file_is_reported(tmp_path, monkeypatch, capsys):
     (tmp_path / "c.yaml").write_text("sampler: tpe\ntrials: -1\n")
     assert main(["check", "a.yaml", "b.yaml", "c.yaml", "missing.yaml"]) == 2
     out = capsys.readouterr()
-    assert out.out.splitlines() == ["ok  b.yaml (suite: 1 grid points; tuner tpe, 1 objective(s))"]
+    lines = out.out.splitlines()
+    assert lines[:2] == ["ok  b.yaml (suite: 1 grid points; tuner tpe, 1 objective(s))",
+                         "    on cpu: 1 of 1 grid points can run"]
+    assert not any("a.yaml" in x or "c.yaml" in x for x in lines)  # bad files only on stderr
     err = out.err.splitlines()
     assert [e.split(":")[0] for e in err] == ["a.yaml", "c.yaml", "missing.yaml"]
     assert err[2] == "missing.yaml: file not found"
