@@ -121,7 +121,7 @@ def test_missing_counters_give_notes():
     ]
     page = render(ReportData(title="t", measurements=tuple(plain)))
     assert "No energy was measured" in page
-    assert "No measurement recorded a bandwidth peak fraction" in page
+    assert "No measurement recorded a roofline fraction" in page
 
 
 def test_training_figures_only_with_training_results():

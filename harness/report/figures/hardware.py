@@ -11,33 +11,40 @@ from harness.report.figures.training import num
 ENERGY_KEY = "nvml.energy_j_per_call"
 
 
+TITLE = "Achieved fraction of the roofline"
+
+
 @figure("roofline", 50)
 def roofline(data: ReportData) -> Section | None:
+    """`peak_fraction` is the roofline bound over the median time (harness.measure.roofline)."""
     ms = [m for m in data.measurements if m.status == "ok" and m.peak_fraction is not None]
     if not ms:
         if not data.measurements:
             return None
         return Section(
             "roofline",
-            "Achieved fraction of peak bandwidth",
+            TITLE,
             "",
-            "No measurement recorded a bandwidth peak fraction (the device peak was not measured).",
+            "No measurement recorded a roofline fraction (the device peaks were not measured).",
         )
     body = line_panels(
         ms,
         lambda m: None if m.peak_fraction is None else m.peak_fraction * 100,
-        ylabel="% of peak bandwidth",
+        ylabel="% of the roofline bound",
         unit="%",
         ref=100.0,
-        ref_label="peak",
+        ref_label="roofline",
         cls="roofline",
     )
     return Section(
         "roofline",
-        "Achieved fraction of peak bandwidth",
+        TITLE,
         body,
-        "Bytes a kernel must read and write (values, indices, pointers, activations, output) "
-        "per median call, over the device's measured peak bandwidth.",
+        "The roofline bound of a call, max(bytes / peak bandwidth, FLOPs / peak FLOP/s), over its "
+        "median time: bytes a kernel must move (values, indices, pointers, activations, output) "
+        "and its FLOPs against the device's measured copy bandwidth and dense matmul FLOP/s. "
+        "Above 100 % a kernel beat the stored peaks: they were measured low (a busy machine) or "
+        "its operands stayed in cache.",
     )
 
 
