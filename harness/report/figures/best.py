@@ -61,6 +61,8 @@ def best(data: ReportData, top: int = 20) -> Section | None:
                     "throttled" if m.throttled else "",
                 )
             )
+        shown = min(top, len(good))
+        parts.append(f"<h3>Fastest verified kernels ({shown} of {len(good)}, by speedup)</h3>")
         parts.append(
             table(
                 [
