@@ -107,6 +107,10 @@ def _kpis(data: ReportData) -> str:
                           f"{rec['accuracy']:.4f} ({-rec['drop'] * 100:+.2f} points)"))
         else:
             items.append(("recommended", f"none: {decision.get('why_none')}"))
+        alt = decision.get("dense_alternative")
+        if alt:  # what a user could pick instead of pruning (harness.answers)
+            items.append((f"no pruning: dense {alt['dtype']} (accuracy not checked)",
+                          f"{alt['speedup']:.2f}× over the same-dtype dense"))
     if best is not None:
         p = best.point
         # never an unqualified recommendation: the fastest kernel's accuracy is not known here

@@ -234,3 +234,25 @@ def test_any_results_render_to_well_formed_svg(data):
     for s in re.findall(r"<svg .*?</svg>", page, flags=re.S):
         assert "nan" not in s.lower().replace("nanos", "")
         ET.fromstring(s)
+
+
+def test_answer_table_shows_the_fastest_dense_dtype_like_the_terminal():
+    from harness.answers import columns
+    from harness.report.figures.best import best
+
+    base = {"kind": "decision", "budget_text": "at most 1 point below dense",
+            "dense_accuracy": 0.97, "why_none": None,
+            "rows": [{"label": "row_group g=8 at 90%", "speedup": 2.5, "accuracy": 0.965,
+                      "drop": 0.005, "within": True, "vs_fastest_dense": 0.66}]}
+    base["recommended"] = base["rows"][0]
+    plain = best(fc_data(decision=base)).html
+    assert "speedup vs dense" not in plain and "alternative without pruning" not in plain
+    alt = dict(base, dense_alternative={"dtype": "bfloat16", "speedup": 3.8})
+    html = best(fc_data(decision=alt)).html
+    assert columns(alt)[-1] == "speedup vs dense bf16"
+    assert "<th>speedup vs dense bf16</th>" in html and "<td>0.66×</td>" in html
+    assert "Alternative without pruning: the dense product in bf16 is 3.80×" in html
+    assert "it is faster than the recommendation" in html
+    head = render(fc_data(decision=alt)).split("</header>")[0]
+    assert "no pruning: dense bfloat16 (accuracy not checked)" in head
+    assert "3.80× over the same-dtype dense" in head

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from harness.answers import row_cells
+from harness.answers import alternative_line, columns, row_cells
 from harness.report.data import ReportData
 from harness.report.figures.base import Section, figure, table
 from harness.report.figures.labels import (
@@ -22,17 +22,20 @@ from harness.report.svg import esc
 
 
 def _answer_table(decision: Any) -> str:
-    """The stored answer (harness.answers): each trained configuration with its kernel speedup,
-    accuracy, accuracy against dense and whether it is within the accuracy budget; the
-    recommended one is marked (the fastest within budget that beats dense)."""
+    """The stored answer (harness.answers), with the terminal's columns: each trained
+    configuration with its kernel speedup, accuracy, accuracy against dense, whether it is within
+    the accuracy budget and, when one was timed, its speedup over the fastest cheaper dense dtype;
+    the recommended one is marked (the fastest within budget that beats dense)."""
     rec = (decision.get("recommended") or {}).get("label")
+    alt = bool(decision.get("dense_alternative"))
     rows = [(r["label"] + (" (recommended)" if r["label"] == rec else ""),
-             *row_cells(r, times="×", dash="–")) for r in decision.get("rows", [])]
+             *row_cells(r, times="×", dash="–", alt=alt)) for r in decision.get("rows", [])]
     dense = decision.get("dense_accuracy")
     head = (f"<h3>Within the accuracy budget ({esc(decision.get('budget_text', ''))}; dense "
             f"accuracy {'n/a' if dense is None else f'{dense:.4f}'})</h3>")
-    return head + table(["configuration", "kernel speedup", "accuracy", "vs dense",
-                         "within budget"], rows, cls="answer")
+    other = alternative_line(decision, times="×")
+    note = f'<p class="note">{esc(other[0].upper() + other[1:])}.</p>' if other else ""
+    return head + table(["configuration", *columns(decision)], rows, cls="answer") + note
 
 
 @figure("best", 70)
