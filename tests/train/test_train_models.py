@@ -36,7 +36,7 @@ def test_model_options_pick_the_builders_keywords_and_check_them():
     opts = {"input_layer": False, "ratio": 0.2}
     assert model_options("fc", opts) == {"input_layer": False}
     assert model_options("cnn", opts) == {}
-    with pytest.raises(InputError, match="train.options.input_layer"):
+    with pytest.raises(InputError, match=r"train.options.input_layer"):
         build_model("fc", (16,), 4, options={"input_layer": "yes"})
 
 

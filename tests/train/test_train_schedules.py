@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 
 import pytest
@@ -88,7 +89,7 @@ def test_gradual_cubic_formula():
     assert gradual_sparsity(500, 0.0, 0.9, 100) == 0.9
     assert gradual_sparsity(50, 0.1, 0.9, 100) == pytest.approx(0.9 + (0.1 - 0.9) * 0.5 ** 3)
     seq = [gradual_sparsity(t, 0.0, 0.8, 40) for t in range(41)]
-    assert all(b >= a for a, b in zip(seq, seq[1:], strict=False))
+    assert all(b >= a for a, b in itertools.pairwise(seq))
     # the rise is fastest at the start (Zhu & Gupta): first step gains more than the last
     assert seq[1] - seq[0] > seq[40] - seq[39]
 
@@ -360,7 +361,7 @@ def test_group_lasso_reconfigures_the_cnn_at_the_papers_threshold():
                                        TrainConfig(epochs=12, batch_size=32, lr=0.1),
                                        options={"interval": 2})
     e = res.extra
-    conv1, conv2, head = e["hidden_widths"]
+    conv1, conv2, _head = e["hidden_widths"]
     assert conv1 + conv2 < 16 + 32, "conv channels removed"
     assert res.model[3].weight.shape[:2] == (conv2, conv1)
     assert e["epoch_flops"][-1] < e["dense_epoch_flops"] and e["train_flops_ratio"] < 1

@@ -64,7 +64,7 @@ def test_per_layer_rate_overrides_in_both_scopes():
 
 def test_bad_scope_rates_and_layers_are_one_line_input_errors():
     spec = PruneSpec(rate=0.5)
-    with pytest.raises(InputError, match="train.options.scope: expected one of global, layer"):
+    with pytest.raises(InputError, match=r"train.options.scope: expected one of global, layer"):
         scope_masks(_model(), spec, scope="network")
     with pytest.raises(InputError, match=r"train.options.rate.1: expected a pruning rate"):
         layer_rates({"rate.1": 1.5})

@@ -112,7 +112,7 @@ def test_stage_passes_scope_overrides_and_model_options(monkeypatch):
     # fc with the input layer: 8 weight layers, the last (15) left dense by its override
     pruned = rec["sparsity"]
     assert 0.7 < pruned < 0.9
-    with pytest.raises(InputError, match="train.options.scope"):
+    with pytest.raises(InputError, match=r"train.options.scope"):
         train_candidates(_spec(options={"scope": "model"}), [PruneSpec(rate=0.5)])
 
 
@@ -125,7 +125,7 @@ def test_a_bad_schedule_option_is_refused_before_any_training(monkeypatch):
 
     monkeypatch.setattr(stage, "prepare", no_training)
     spec = _spec(schedule="group_lasso", options={"lr_milestones": "half"})
-    with pytest.raises(InputError, match="train.options.lr_milestones"):
+    with pytest.raises(InputError, match=r"train.options.lr_milestones"):
         train_candidates(spec, [PruneSpec(rate=0.5)])
-    with pytest.raises(InputError, match="train.options.lr_milestones"):
+    with pytest.raises(InputError, match=r"train.options.lr_milestones"):
         stage.trial_objective(spec, pruned=RuntimeError)
