@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 ALPHA = 0.002
 MIN_SAMPLES = 7
+# what a ratio compares, per normalisation (`regress --normalize`): its name in every output
+RATIO_KIND = {"dense": "dense-relative", "drift": "drift-corrected", "none": "raw"}
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from xml.sax.saxutils import escape, quoteattr
 from harness.core.errors import InputError
 from harness.regress import fresh
 from harness.regress.baseline import DENSE_KEY, Baseline, resolve
-from harness.regress.compare import Verdict, compare
+from harness.regress.compare import RATIO_KIND, Verdict, compare
 
 if TYPE_CHECKING:
     from harness.config.suite import Suite
@@ -309,7 +309,6 @@ def _finite(x: float) -> float | None:
     return x if math.isfinite(x) else None
 
 
-RATIO_KIND = {"dense": "dense-relative", "drift": "drift-corrected", "none": "raw"}
 
 
 def table(result: RegressResult) -> str:

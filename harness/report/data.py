@@ -18,7 +18,7 @@ from harness.core.measurement import Measurement
 from harness.pareto import direction_name, front
 
 if TYPE_CHECKING:
-    from harness.store.api import RunRow, Store, StoredMeasurement
+    from harness.store.api import RunRow, Store, StoredMeasurement, StoredVerdict
 
 
 # The objectives of a selection without a stored tune run (e.g. `bench` results): the objective
@@ -55,6 +55,9 @@ class ReportData:
     # (name, direction) of the objectives the front is taken in, as the latest tune run stored
     # them with its study
     objectives: tuple[tuple[str, str], ...] = DEFAULT_OBJECTIVES
+    # the verdicts `harness regress` stored with the selected regression runs (trend charts mark
+    # them as regress judged them, not as the report would judge again)
+    verdicts: tuple[StoredVerdict, ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -134,6 +137,8 @@ def from_store(
         generated_at=stamp,
         # one run has no trend: history only for a selection of several runs
         history=tuple(_history(runs, stored)) if run_id is None else (),
+        verdicts=tuple(v for r in runs if r.kind == "regress" and run_id is None
+                       for v in store.verdicts(run_id=r.id)),
     )
 
 

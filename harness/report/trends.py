@@ -4,6 +4,9 @@ The x axis is the sequence of regression runs in the report (the same run at the
 every chart), labelled by short git SHA and date; the y axis is the point's median time. Persistent
 level shifts found by `harness.regress.steps.detect_steps` (a single outlying run is never a
 step) are marked on the first run of the new level: red for a slowdown, green for a speed-up.
+The verdicts `harness regress` stored with a run (regression / improvement, with the ratio it
+compared, raw or dense-relative, and its re-measurements) are drawn as that command judged them:
+a square around the run's point, and one table row each.
 """
 
 from __future__ import annotations
@@ -11,14 +14,20 @@ from __future__ import annotations
 import math
 import statistics
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from harness.regress.compare import RATIO_KIND
 from harness.regress.steps import Step, detect_steps
 from harness.report import svg
 from harness.report.data import HistoryPoint, ReportData
 from harness.report.figures import Section, figure, fmt_time, table
 
+if TYPE_CHECKING:
+    from harness.store.api import VerdictRecord
+
+FLAGGED = ("regression", "improvement")  # stored verdicts a chart marks
 LINE = svg.PALETTE[0]
 SLOWER = "#c0392b"
 FASTER = "#009E73"
@@ -107,10 +116,23 @@ def _xticks(n: int) -> list[int]:
     return sorted(range(n - 1, -1, -step))
 
 
+def verdict_text(v: VerdictRecord) -> str:
+    """A stored verdict in the words `harness regress` printed it."""
+    ratio = "n/a" if v.ratio is None else f"{v.ratio:.3f}x"
+    p = "" if v.p_value is None else f", p={v.p_value:.2g}"
+    return (f"regress: {v.verdict} {ratio} {RATIO_KIND.get(v.normalize, v.normalize)}{p}, "
+            f"threshold {v.threshold:.2f}, confirmed {v.confirmed}x in a fresh process")
+
+
 def chart(
-    label: str, cells: dict[int, tuple[float | None, str]], axis: Sequence[RunTick]
+    label: str,
+    cells: dict[int, tuple[float | None, str]],
+    axis: Sequence[RunTick],
+    verdicts: Mapping[int, VerdictRecord] | None = None,
 ) -> tuple[str, list[Marked]]:
-    """One point's trend chart (SVG) and its detected steps."""
+    """One point's trend chart (SVG) and its detected steps; `verdicts`: the point's stored
+    regression/improvement verdicts by run id, each boxed on its run."""
+    verdicts = verdicts or {}
     timed = [(t, v) for t in axis if (v := cells.get(t.run_id, (None, ""))[0]) is not None]
     marked = point_steps(timed)
     values = [v for _, v in timed]
@@ -162,6 +184,12 @@ def chart(
         )
     for t, v in timed:
         tip = f"{label}\nrun {t.run_id} · {t.sha} · {t.started_at}\nmedian {fmt_time(v)}"
+        judged = verdicts.get(t.run_id)
+        if judged is not None:
+            tip += "\n" + verdict_text(judged)
+            color = SLOWER if judged.verdict == "regression" else FASTER
+            body.append(svg.marker(frame.x(t.index), frame.y(v), color=color, r=8, tip=tip,
+                                   cls="pt verdict", shape="square", hollow=True))
         step = steps_at.get(t.run_id)
         if step is None:
             body.append(svg.marker(frame.x(t.index), frame.y(v), color=LINE, r=3, tip=tip))
@@ -200,10 +228,14 @@ def trends(data: ReportData) -> Section | None:
     by_point: dict[str, list[HistoryPoint]] = defaultdict(list)
     for h in data.history:
         by_point[h.point_key].append(h)
+    judged: dict[str, dict[int, VerdictRecord]] = defaultdict(dict)
+    for sv in data.verdicts:
+        if sv.record.verdict in FLAGGED:
+            judged[sv.record.point_key][sv.run_id] = sv.record
     charts = []
     for key, entries in by_point.items():
         label = entries[0].label
-        html, marked = chart(label, per_run(entries), axis)
+        html, marked = chart(label, per_run(entries), axis, judged.get(key))
         slower = any(m.step.ratio > 1 for m in marked)
         charts.append(((not slower, label, key), html, label, marked))
     charts.sort(key=lambda c: c[0])  # points that got slower first
@@ -229,6 +261,12 @@ def trends(data: ReportData) -> Section | None:
         if rows
         else '<p class="note">No persistent step in any point\'s history.</p>'
     )
+    labels = {h.point_key: h.label for h in data.history}
+    stored = [(labels.get(key, key), run, v.verdict, verdict_text(v).removeprefix("regress: "))
+              for key, runs in judged.items() for run, v in sorted(runs.items())]
+    if stored:
+        summary += "<h3>Verdicts stored by harness regress</h3>" + table(
+            ["point", "run", "verdict", "as regress judged it"], stored, cls="verdicts")
     grid = (
         '<div class="panels">'
         + "".join(f'<div class="panel">{html}</div>' for _, html, _, _ in charts)
@@ -241,5 +279,6 @@ def trends(data: ReportData) -> Section | None:
         f"Median time of each point in each of {len(axis)} regression run(s), in run order "
         "(labelled by short git SHA and date). Marked runs start a persistent level shift found "
         "by step detection (red slower, green faster); a single outlying run is never a step. "
-        "Grey crosses: runs where the point was not timed.",
+        "Grey crosses: runs where the point was not timed. Squares: runs that harness regress "
+        "itself judged a regression (red) or an improvement (green), as it stored the verdict.",
     )

@@ -249,3 +249,51 @@ def test_history_from_a_sqlite_store_in_run_order(tmp_path, capsys):
     assert main(["report", "--suite", "nightly", "--storage", url, "-o", str(out)]) == 0
     capsys.readouterr()
     assert '<section id="trends">' in (out / "index.html").read_text()
+
+
+def _verdict(key: str, verdict: str, ratio: float, confirmed: int = 2):
+    from harness.store.api import VerdictRecord
+
+    return VerdictRecord(point_key=key, verdict=verdict, ratio=ratio, p_value=1e-4,
+                         normalize="dense", factor=1.02, threshold=1.1,
+                         baseline_median_s=1e-3, current_median_s=1.3e-3, n_baseline=10,
+                         n_current=10, confirmed=confirmed)
+
+
+def test_stored_regress_verdicts_are_boxed_on_their_run_and_listed_as_regress_judged_them():
+    from harness.store.api import StoredVerdict
+
+    run = FIRST_RUN + STEP_AT
+    verdicts = (StoredVerdict(1, run, _verdict("key-stepped", "regression", 1.274)),
+                StoredVerdict(2, run, _verdict("key-flat", "unchanged", 1.01)),
+                StoredVerdict(3, FIRST_RUN + 2, _verdict("key-outlier", "improvement", 0.8)))
+    sec = trends_section(render(fc_data(history=history(), verdicts=verdicts)))
+    charts = panels(sec)
+    boxed = re.findall(r'class="pt verdict"[^>]*data-tip="([^"]*)"', charts["point stepped"])
+    assert len(boxed) == 1 and f"run {run} " in boxed[0]
+    assert "regression 1.274x dense-relative" in boxed[0] and "confirmed 2x" in boxed[0]
+    assert "pt verdict" not in charts["point flat"]  # an unchanged verdict is not marked
+    assert len(re.findall(r'class="pt verdict"', charts["point outlier"])) == 1
+    table = sec.split('<table class="verdicts">')[1].split("</table>")[0]
+    assert table.count("<tr>") == 3 and "improvement 0.800x" in table
+    assert "verdicts" not in trends_section(render(fc_data(history=history())))
+
+
+def test_verdicts_come_from_the_store_with_the_regress_runs(tmp_path):
+    from harness.store import open_store
+
+    store = open_store("sqlite:///" + str(tmp_path / "h.db"))
+    try:
+        a = point(0.9)
+        rids = []
+        for i in range(2):
+            rid = store.begin_run("regress", "nightly", config={}, provenance={})
+            store.add_measurement(rid, measured(a, stepped(i)))
+            rids.append(rid)
+        store.add_verdict(rids[1], _verdict(a.key(), "regression", 1.3))
+        data = from_store(store, suite="nightly")
+        single = from_store(store, run_id=rids[1])
+    finally:
+        store.close()
+    assert [(v.run_id, v.record.verdict) for v in data.verdicts] == [(rids[1], "regression")]
+    assert single.verdicts == ()  # one run is no trend
