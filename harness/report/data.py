@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -128,7 +128,7 @@ def from_store(
     return ReportData(
         title=title or _default_title(study, run_id, suite),
         measurements=tuple(measurements),
-        train=tuple(dict(t) for t in train if t.get("kind") != DECISION),
+        train=latest_models(t for t in train if t.get("kind") != DECISION),
         decision=stored_decision(train),
         objectives=stored_objectives(runs),
         runs=tuple(runs),
@@ -140,6 +140,27 @@ def from_store(
         verdicts=tuple(v for r in runs if r.kind == "regress" and run_id is None
                        for v in store.verdicts(run_id=r.id)),
     )
+
+
+# what makes two training records the same model: a re-run that trains it again replaces it
+MODEL_IDENTITY = ("dense", "model", "dataset", "schedule", "seed", "epochs", "pattern",
+                  "pruning_rate", "group_size", "block", "nm", "aggregation")
+
+
+def latest_models(train: Iterable[Mapping[str, Any]]) -> tuple[dict[str, Any], ...]:
+    """One record per trained model (MODEL_IDENTITY), in stored order: the latest that trained
+    ("ok"), else the latest; so every model appears once however often it was trained again."""
+    chosen: dict[tuple, dict[str, Any]] = {}
+    for t in train:
+        key = tuple(_hashable(t.get(k)) for k in MODEL_IDENTITY)
+        if key not in chosen or t.get("status") == "ok" or chosen[key].get("status") != "ok":
+            chosen.pop(key, None)  # re-insert: the order follows the record kept
+            chosen[key] = dict(t)
+    return tuple(chosen.values())
+
+
+def _hashable(v: Any) -> Any:
+    return tuple(v) if isinstance(v, list) else v
 
 
 def stored_objectives(runs: Sequence[RunRow]) -> tuple[tuple[str, str], ...]:
