@@ -44,3 +44,13 @@ def pytest_collection_modifyitems(config, items):
 def pytest_runtest_setup(item):
     if REQUIRE_GPU and not HAS_CUDA and "gpu" in item.keywords:
         pytest.fail("HARNESS_REQUIRE_GPU=1 but torch sees no CUDA device", pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def _restore_torch_threads():
+    """A suite's `threads:` sets torch's thread count for the whole process: every test gets
+    back the count it started with."""
+    n = torch.get_num_threads()
+    yield
+    if torch.get_num_threads() != n:
+        torch.set_num_threads(n)

@@ -3,8 +3,6 @@ draws only from those. Both use the tuner's rule (harness.tune.feasible.why_not)
 
 from __future__ import annotations
 
-import pytest
-import torch
 from fake_peaks import fake_peaks
 
 from harness.cli.main import main
@@ -31,13 +29,6 @@ constraints:
     reason: coo is slow on this CPU
 measure: {warmup: 1, min_samples: 2, min_time_s: 0.0, max_time_s: 0.02, rounds: 2, mode: hot}
 """
-
-
-@pytest.fixture(autouse=True)
-def _keep_threads():
-    n = torch.get_num_threads()  # the suite sets threads: 1 for the whole process
-    yield
-    torch.set_num_threads(n)
 
 
 def test_check_lists_feasible_points_and_groups_the_rest_by_reason(tmp_path, capsys):

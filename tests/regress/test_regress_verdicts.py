@@ -8,7 +8,6 @@ import re
 import statistics
 
 import pytest
-import torch
 
 from harness.cli.main import main
 from harness.regress.compare import Verdict
@@ -28,13 +27,6 @@ space:
   format: [csr, coo]
 measure: {warmup: 1, min_samples: 10, min_time_s: 0.0, max_time_s: 0.05, rounds: 2, mode: hot}
 """
-
-
-@pytest.fixture(autouse=True)
-def _keep_threads():
-    n = torch.get_num_threads()  # the suite sets threads: 1 for the whole process
-    yield
-    torch.set_num_threads(n)
 
 
 def test_times_are_formatted_as_the_reports_tooltips():
