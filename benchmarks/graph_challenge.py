@@ -86,9 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     print(results_table(results))
     print()
     print(paper_table([(args.neurons, n) for n in args.layers]))
-    best = max((r for r in results if r.rate and r.layers == 120), key=lambda r: r.rate,
+    best = max((r for r in results if r.rate and r.layers == 120), key=lambda r: r.rate or 0.0,
                default=None)
-    if best is not None:
+    if best is not None and best.rate is not None:
         verdict = "meets" if best.rate >= TARGET_RATE else "is below"
         print(f"\nbest at 120 layers: {best.variant} {best.rate:.3e} edges/s, which {verdict} "
               f"the paper's GTX 1080 rate {TARGET_RATE:.3e} (on {best.inputs} inputs)")
