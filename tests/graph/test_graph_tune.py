@@ -105,3 +105,11 @@ def test_run_cli_is_what_harness_tune_dispatches_to(tmp_path, capsys):
         return {" ".join(line.split()[:3]) for line in out.splitlines()[2:5]}
 
     assert len(rows(first) | rows(second)) == 6
+
+
+def test_harness_tune_on_a_graph_suite_runs_the_graph_search(tmp_path, capsys):
+    path = tmp_path / "g.yaml"
+    path.write_text(TUNED)
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    assert main(["tune", str(path), "--storage", url, "--trials", "2", "--quiet"]) == 0
+    assert capsys.readouterr().out.startswith("study graph-gtune: 2 points")
