@@ -14,10 +14,13 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.core.errors import InputError
 from harness.core.measurement import STATUSES
+
+if TYPE_CHECKING:
+    from harness.config.suite import Suite
 
 HELP = "measure points of a suite without searching"
 DRIFT_NOTE = 0.05  # a baseline moving more than this within one run is worth telling the user
@@ -43,7 +46,7 @@ def select_points(grid: Sequence[Any], n: int | None, seed: int) -> list[Any]:
     return [grid[i] for i in picked]
 
 
-def _feasible(suite: Any, grid: list[Any], asked: int, device: str) -> list[Any]:
+def _feasible(suite: Suite, grid: list[Any], asked: int, device: str) -> list[Any]:
     """The grid points a search could measure here; one line on stderr if fewer than asked."""
     from harness.tune.feasible import why_not
 

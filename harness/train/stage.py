@@ -19,11 +19,14 @@ import copy
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.core.errors import UnsupportedError
 from harness.core.point import PruneSpec
 from harness.train.scope import RATE_PREFIX, check_scope, layer_rates
+
+if TYPE_CHECKING:
+    from harness.config.settings import TrainSpec
 
 Progress = Callable[[int, int, dict], None]
 _STAGE_KEYS = ("skip_first", "skip_last", "from_scratch", "scope")
@@ -51,11 +54,11 @@ def _prune_dict(p: PruneSpec) -> dict:
     return d
 
 
-def _options(spec: Any) -> dict:
+def _options(spec: TrainSpec) -> dict:
     return dict(getattr(spec, "options", None) or {})
 
 
-def _schedule_options(spec: Any, opts: dict) -> dict:
+def _schedule_options(spec: TrainSpec, opts: dict) -> dict:
     """The options left for the schedule: neither the stage's own nor the model's."""
     from harness.train.models import model_options
 
@@ -71,11 +74,11 @@ def _prune_kw(opts: dict) -> dict:
             "skip_last": bool(opts.get("skip_last", False))}
 
 
-def _base(spec: Any, seed: int) -> dict:
+def _base(spec: TrainSpec, seed: int) -> dict:
     return {"model": spec.model, "dataset": spec.dataset, "schedule": spec.schedule, "seed": seed}
 
 
-def prepare(spec: Any, *, device: str = "cpu", seed: int = 0):
+def prepare(spec: TrainSpec, *, device: str = "cpu", seed: int = 0):
     """(dataset, pre-trained dense model, dense record); the dense model comes from the cache
     after its first training."""
     from harness.train.data import load_dataset
@@ -87,7 +90,7 @@ def prepare(spec: Any, *, device: str = "cpu", seed: int = 0):
     return data, dense, dict(_base(spec, seed), kind="dense", status="ok", prune=None, **rec)
 
 
-def _start_model(spec: Any, dense, data, seed: int, opts: dict):
+def _start_model(spec: TrainSpec, dense, data, seed: int, opts: dict):
     from harness.train.models import build_model
 
     if spec.schedule == "group_lasso" and opts.get("from_scratch", True):
@@ -95,7 +98,7 @@ def _start_model(spec: Any, dense, data, seed: int, opts: dict):
     return copy.deepcopy(dense)
 
 
-def train_candidates(spec: Any, candidates: Sequence[Any], *, device: str = "cpu",
+def train_candidates(spec: TrainSpec, candidates: Sequence[Any], *, device: str = "cpu",
                      budget_s: float | None = None, seed: int = 0,
                      progress: Progress | None = None) -> list[dict]:
     """Train every candidate's pruning configuration; returns the dense record first, then one
@@ -162,7 +165,7 @@ def _train_one(schedule, spec, dense, data, prune, cfg, sched_opts, opts, prune_
     return dict(res.as_record(), status="ok")
 
 
-def trial_objective(spec: Any, *, pruned: type[Exception], device: str = "cpu",
+def trial_objective(spec: TrainSpec, *, pruned: type[Exception], device: str = "cpu",
                     seed: int = 0, patterns: Sequence[str] = ("row_group",),
                     group_sizes: Sequence[int] = (1, 2, 4, 8, 16, 32, 64),
                     rate_range: tuple[float, float] = (0.5, 0.95)) -> Callable[[Any], float]:

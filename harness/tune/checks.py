@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.config.frozen import FrozenMap
 from harness.config.limits import MAX_STUDY_TIME_S, max_threads
 from harness.core.errors import InputError
 
+if TYPE_CHECKING:
+    from harness.config.suite import Suite
+    from harness.config.tuner import TunerProfile
 
-def check_options(opts: Any, suite: Any, profile: Any) -> None:
+
+def check_options(opts: Any, suite: Suite, profile: TunerProfile) -> None:
     """Flags and their combinations with the suite and profile."""
     from harness.store.urls import resolve
 
@@ -40,7 +44,7 @@ def check_options(opts: Any, suite: Any, profile: Any) -> None:
     resolve(opts.storage or profile.storage, create=False)  # the form; in-memory refused
 
 
-def worker_profile(opts: Any, suite: Any, profile: Any) -> Any:
+def worker_profile(opts: Any, suite: Suite, profile: TunerProfile) -> Any:
     """The profile a local worker runs: its sampler seed derived from the study's (the
     profile's `seed` option, else the suite's seed), so workers explore different start-up
     points instead of all proposing the same ones."""
@@ -54,7 +58,7 @@ def worker_profile(opts: Any, suite: Any, profile: Any) -> Any:
     return replace(profile, options=options)
 
 
-def check_outputs(opts: Any, suite: Any) -> None:
+def check_outputs(opts: Any, suite: Suite) -> None:
     """The report folder must be writable before the study starts (not found out at its end)."""
     if not opts.post:
         return

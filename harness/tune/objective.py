@@ -15,12 +15,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.core.measurement import Measurement
 from harness.core.point import Point
 from harness.tune import siblings
 from harness.tune.objectives import objective_values
+
+if TYPE_CHECKING:
+    from harness.config.space import Space
+    from harness.store.api import Store
 
 
 class TrialFailed(Exception):
@@ -29,14 +33,14 @@ class TrialFailed(Exception):
 
 @dataclass
 class TrialContext:
-    space: Any  # harness.config.space.Space
+    space: Space
     dtypes: tuple[str, ...]
     device: str
     seed: int
     objectives: list[str]
     context_key: str
     run_id: int
-    store: Any  # harness.store.api.Store
+    store: Store
     measure: Callable[[Point], Measurement]
     fresh: bool = False
     on_trial: Callable[[int, Point, Measurement | None, str], None] | None = None
@@ -53,7 +57,7 @@ def suggest(trial: Any, param: Any) -> Any:
     return trial.suggest_float(param.name, param.low, param.high, step=param.step, log=param.log)
 
 
-def search_grid(space: Any, dtypes: tuple[str, ...]) -> dict[str, list[Any]]:
+def search_grid(space: Space, dtypes: tuple[str, ...]) -> dict[str, list[Any]]:
     """The categorical grid GridSampler needs (float ranges need a step)."""
     from harness.config.space import FloatRange
 
@@ -61,7 +65,8 @@ def search_grid(space: Any, dtypes: tuple[str, ...]) -> dict[str, list[Any]]:
     for p in space.params():
         if p.kind == "categorical":
             grid[p.name] = list(p.choices)
-        elif p.step is not None:  # the same exact grid the suite's FloatRange enumerates
+        elif p.step is not None and p.low is not None and p.high is not None:
+            # the same exact grid the suite's FloatRange enumerates
             grid[p.name] = list(FloatRange(p.low, p.high, p.step).values())
         else:
             raise ValueError(f"grid search needs a step for {p.name}")

@@ -13,7 +13,7 @@ import sys
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.core.errors import InputError
 from harness.tune.context import default_study_name
@@ -24,6 +24,11 @@ from harness.tune.progress import TrialProgress, quiet_optuna
 from harness.tune.samplers import make_sampler
 from harness.tune.signals import StopFlag
 from harness.tune.storage import optuna_storage
+
+if TYPE_CHECKING:
+    from harness.config.suite import Suite
+    from harness.config.tuner import TunerProfile
+    from harness.store.api import Store
 
 
 @dataclass(frozen=True)
@@ -61,7 +66,7 @@ def _say(opts: TuneOptions, text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
 
-def _device(opts: TuneOptions, suite: Any) -> str:
+def _device(opts: TuneOptions, suite: Suite) -> str:
     device = opts.device or suite.resolved_device()
     if device.startswith("cuda"):
         import torch
@@ -84,7 +89,7 @@ def _device(opts: TuneOptions, suite: Any) -> str:
     return device
 
 
-def _objectives(suite: Any, profile: Any) -> tuple[list[str], list[str]]:
+def _objectives(suite: Suite, profile: TunerProfile) -> tuple[list[str], list[str]]:
     objs = profile.objectives or suite.objectives
     names = [o.name for o in objs]
     for n in names:
@@ -92,12 +97,12 @@ def _objectives(suite: Any, profile: Any) -> tuple[list[str], list[str]]:
     return names, [o.direction for o in objs]
 
 
-def _sampler(suite: Any, profile: Any) -> Any:
+def _sampler(suite: Suite, profile: TunerProfile) -> Any:
     grid = search_grid(suite.space, suite.dtypes) if profile.sampler == "grid" else {}
     return make_sampler(profile.sampler, profile.options, grid, suite.seed, source=profile.path)
 
 
-def _study(store: Any, name: str, directions: list[str], sampler: Any,
+def _study(store: Store, name: str, directions: list[str], sampler: Any,
            names: list[str] | None = None) -> Any:
     import optuna
 
@@ -184,7 +189,7 @@ def tune(opts: TuneOptions) -> TuneResult:
         store.close()
 
 
-def _search(opts: TuneOptions, suite: Any, profile: Any, store: Any, device: str,
+def _search(opts: TuneOptions, suite: Suite, profile: TunerProfile, store: Store, device: str,
             names: list[str], directions: list[str], study_name: str, trials: int | None,
             timeout: float | None) -> tuple[int, bool]:
     from harness.measure.contention import contended_note
@@ -238,7 +243,7 @@ def _search(opts: TuneOptions, suite: Any, profile: Any, store: Any, device: str
     return run_id, stop.requested
 
 
-def _post_in_run(opts: TuneOptions, suite: Any, store: Any, study: Any, result: TuneResult,
+def _post_in_run(opts: TuneOptions, suite: Suite, store: Store, study: Any, result: TuneResult,
                  names: list[str], directions: list[str], device: str) -> TuneResult:
     """After `--workers`: the front, the training stage and the report, in a run of kind
     "train" of the study (the workers' runs hold the measurements), by the same run recipe."""
@@ -251,7 +256,7 @@ def _post_in_run(opts: TuneOptions, suite: Any, store: Any, study: Any, result: 
                      directions, device)
 
 
-def _post(opts: TuneOptions, suite: Any, store: Any, study: Any, result: TuneResult,
+def _post(opts: TuneOptions, suite: Suite, store: Store, study: Any, result: TuneResult,
           names: list[str], directions: list[str], device: str) -> TuneResult:
     front = front_rows(study)
     print(format_table(front, names))
@@ -282,7 +287,7 @@ def _post(opts: TuneOptions, suite: Any, store: Any, study: Any, result: TuneRes
                       front=front, train=train_records, report=report, stopped=result.stopped)
 
 
-def _report(opts: TuneOptions, suite: Any, store: Any, study: str) -> Path | None:
+def _report(opts: TuneOptions, suite: Suite, store: Store, study: str) -> Path | None:
     from harness.core.paths import report_dir
     from harness.report.data import from_store
     from harness.report.html import write

@@ -13,10 +13,15 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.core.point import Point, PruneSpec, pair
 from harness.tune.front import FrontRow
+
+if TYPE_CHECKING:
+    from harness.config.space import Space
+    from harness.config.suite import Suite
+    from harness.store.api import Store
 
 
 def _prune_key(spec: PruneSpec) -> tuple:
@@ -47,7 +52,7 @@ def candidates(front: Sequence[FrontRow], limit: int
 FIG4_RATE = 0.9  # hartenstein Fig. 4: accuracy per group size at 90 % pruning
 
 
-def fig4_series(space: Any) -> list[PruneSpec]:
+def fig4_series(space: Space) -> list[PruneSpec]:
     """Row-group configurations of every group size in the space at the rate nearest 90 %
     (the seed's Fig. 4), when the space prunes in row groups; else none."""
     if "row_group" not in space.pattern or len(space.group_size) < 2:
@@ -58,12 +63,14 @@ def fig4_series(space: Any) -> list[PruneSpec]:
                       aggregation=space.aggregation[0]) for g in space.group_size]
 
 
-def run_training(suite: Any, store: Any, run_id: int, front: Sequence[FrontRow], *, device: str,
+def run_training(suite: Suite, store: Store, run_id: int, front: Sequence[FrontRow], *, device: str,
                  say: Callable[[str], None]) -> list[dict]:
     from harness.train.curves import curve_lines
     from harness.train.stage import train_candidates
 
     spec = suite.train
+    if spec is None:  # the caller runs the stage only for a suite with a train: section
+        return []
     chosen = candidates(front, spec.candidates)
     known = {_prune_key(c[0]) for c in chosen}
     chosen += [(p, None, None) for p in fig4_series(suite.space) if _prune_key(p) not in known]
@@ -106,7 +113,7 @@ def run_training(suite: Any, store: Any, run_id: int, front: Sequence[FrontRow],
     return out
 
 
-def time_untimed(suite: Any, store: Any, run_id: int, front: Sequence[FrontRow],
+def time_untimed(suite: Suite, store: Store, run_id: int, front: Sequence[FrontRow],
                  records: Sequence[dict], *, device: str, study: str | None,
                  measure: Callable[[list[Point]], list[Any]] | None = None) -> list[dict]:
     """Every trained configuration gets a kernel speedup: the best verified measurement of the
@@ -163,7 +170,7 @@ def _spec_of(rec: dict, seed: int) -> PruneSpec:
                      aggregation=rec.get("aggregation") or "rms", seed=seed)
 
 
-def decide_and_store(suite: Any, store: Any, run_id: int, front: Sequence[FrontRow],
+def decide_and_store(suite: Suite, store: Store, run_id: int, front: Sequence[FrontRow],
                      records: Sequence[dict]) -> dict:
     """The answer (harness.answers.decide) over the trained records, with the front's
     configurations that were not trained listed as such; stored with the run as one record."""
@@ -188,7 +195,7 @@ def decide_and_store(suite: Any, store: Any, run_id: int, front: Sequence[FrontR
     return decision
 
 
-def _dense_alternatives(store: Any, records: Sequence[dict]) -> dict[int, tuple[str, float]]:
+def _dense_alternatives(store: Store, records: Sequence[dict]) -> dict[int, tuple[str, float]]:
     """Per linked measurement: the fastest cheaper dense dtype timed with its problem."""
     from harness.core import counter_keys as ck
 
