@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from harness.config.space import FloatRange
+from harness.core.errors import UnsupportedError
 
 if TYPE_CHECKING:
     from harness.config.space import Space
@@ -92,10 +93,15 @@ def _probe_space(space: Space) -> Space:
     return replace(space, pruning_rate=(max(rates),))
 
 
+class NothingRuns(UnsupportedError):
+    """No point of a suite's space can run on this device: there is nothing to search."""
+
+
 def runnable_space(space: Space, *, device: str, dtypes: tuple[str, ...],
-                   seed: int = 0) -> tuple[Space, list[str]]:
-    """(space without unrunnable format/backend choices, notes). Raises nothing; if nothing at
-    all can run, the space is returned unchanged so every trial reports its reason."""
+                   seed: int = 0, strict: bool = False) -> tuple[Space, list[str]]:
+    """(space without unrunnable format/backend choices, notes). If nothing at all can run:
+    with `strict` (tune) NothingRuns, naming each format's reason; otherwise the space is
+    returned unchanged so every point reports its reason."""
     runnable: dict[str, set] = {axis: set() for axis in AXES}
     why: dict[tuple[str, object], str] = {}
     for p in itertools.islice(_probe_space(space).grid(device=device, dtypes=dtypes, seed=seed),
@@ -108,6 +114,11 @@ def runnable_space(space: Space, *, device: str, dtypes: tuple[str, ...],
             else:
                 why.setdefault((axis, value), reason)
     if not runnable["format"]:
+        if strict:
+            reasons = dict.fromkeys(f"{f}: {why[('format', f)]}" for f in space.format
+                                    if ("format", f) in why)
+            raise NothingRuns(f"no point of the space can run on {device} ("
+                              + "; ".join(reasons) + "); `harness check` lists every reason")
         return space, ["no point of the space can run on this device; trials will say why"]
     notes, changes = [], {}
     for axis in AXES:

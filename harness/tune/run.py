@@ -152,7 +152,7 @@ def tune(opts: TuneOptions) -> TuneResult:
     from harness.tune.feasible import runnable_space
 
     space, notes = runnable_space(suite.space, device=device, dtypes=suite.dtypes,
-                                  seed=suite.seed)
+                                  seed=suite.seed, strict=True)  # nothing runs: exit 1 now
     for note in notes:
         _say(opts, f"harness tune: {note}")
     suite = replace(suite, space=space)

@@ -32,6 +32,25 @@ def test_a_space_where_nothing_runs_is_left_alone_so_trials_say_why():
     assert notes and "no point" in notes[0]
 
 
+def test_tune_stops_at_once_with_each_formats_reason_when_nothing_can_run(tmp_path, capsys):
+    import pytest
+
+    from harness.cli.main import main
+    from harness.tune.feasible import NothingRuns
+
+    nothing = SUITE.replace("format: [csr, coo, semi_structured]", "format: semi_structured")
+    suite = loads_suite(nothing)
+    with pytest.raises(NothingRuns, match=r"^no point of the space can run on cpu \(semi_str"):
+        runnable_space(suite.space, device="cpu", dtypes=suite.dtypes, strict=True)
+    path = tmp_path / "f.yaml"
+    path.write_text(nothing)
+    db = tmp_path / "h.db"
+    assert main(["tune", str(path), "--storage", f"sqlite:///{db}", "--quiet"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no point of the space can run on cpu" in err[0]
+    assert not db.exists()  # nothing stored: no study, no run
+
+
 def test_runnable_spaces_are_unchanged():
     suite = loads_suite(SUITE.replace("format: [csr, coo, semi_structured]", "format: [csr]"))
     assert runnable_space(suite.space, device="cpu", dtypes=suite.dtypes) == (suite.space, [])
