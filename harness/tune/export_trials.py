@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from harness.tune.front import stored_objectives
+from harness.tune.objective import base_name
 from harness.tune.storage import optuna_storage
 
 if TYPE_CHECKING:
@@ -54,7 +55,8 @@ def _row(study: str, t: Any, names: Sequence[str]) -> dict[str, Any]:
     row.update({a: t.user_attrs.get(a) for a in ATTRS})
     values = t.values or [None] * len(names)
     row.update({f"value.{n}": v for n, v in zip(names, values, strict=False)})
-    row.update({f"param.{k}": v for k, v in sorted(t.params.items())})
+    # a narrowed parameter ("format in ['csr']") is exported under the space's name
+    row.update({f"param.{base_name(k)}": v for k, v in sorted(t.params.items())})
     return row
 
 

@@ -17,10 +17,11 @@ learn to avoid them.
 from __future__ import annotations
 
 import itertools
+import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from harness.config.space import FloatRange
 from harness.core.errors import UnsupportedError
@@ -66,6 +67,36 @@ class Feasibility:
     def reasons(self) -> list[tuple[str, int]]:
         """(reason, points) from the most common down."""
         return sorted(self.excluded.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def feasible_assignments(space: Space, *, device: str, dtypes: tuple[str, ...], seed: int = 0,
+                         cap: int = 5000) -> list[dict[str, Any]] | None:
+    """Every feasible assignment of the tuner's parameters, as the objective suggests them (the
+    space's `params()` by name, plus "dtype" when the suite has several), so the search can
+    offer only values that some feasible point completes. None when the space has no finite
+    grid (a rate range without a step) or more than `cap` assignments: the search then samples
+    the whole space and prunes what cannot run."""
+    axes: list[tuple[str, list[Any]]] = []
+    for p in space.params():
+        if p.kind == "categorical":
+            axes.append((p.name, list(p.choices)))
+        elif p.step is not None and p.low is not None and p.high is not None:
+            axes.append((p.name, list(FloatRange(p.low, p.high, p.step).values())))
+        else:
+            return None
+    if len(dtypes) > 1:
+        axes.append(("dtype", list(dtypes)))
+    if math.prod(len(values) for _, values in axes) > cap:
+        return None
+    names = [name for name, _ in axes]
+    out = []
+    for combo in itertools.product(*(values for _, values in axes)):
+        a = dict(zip(names, combo, strict=True))
+        params = {k: v for k, v in a.items() if k != "dtype"}
+        point = space.point(params, device=device, dtype=a.get("dtype", dtypes[0]), seed=seed)
+        if why_not(space, point) is None:
+            out.append(a)
+    return out
 
 
 def feasibility(space: Space, *, device: str, dtypes: Iterable[str] = ("float32",),

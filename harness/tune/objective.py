@@ -13,8 +13,10 @@ Every trial that reached the store links to it by the user attribute "measuremen
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from harness.core.measurement import Measurement
@@ -46,6 +48,9 @@ class TrialContext:
     on_trial: Callable[[int, Point, Measurement | None, str], None] | None = None
     # why a stored measurement may not stand in for a new one today (None: reuse it)
     reuse_refusal: Callable[[Measurement], str | None] = lambda m: None
+    # the feasible assignments of the parameters (feasible.feasible_assignments): the search
+    # is offered only values a feasible point completes (None: the whole space, pruned after)
+    feasible: list[dict[str, Any]] | None = None
 
 
 def suggest(trial: Any, param: Any) -> Any:
@@ -76,10 +81,45 @@ def search_grid(space: Space, dtypes: tuple[str, ...]) -> dict[str, list[Any]]:
 
 
 def point_of(trial: Any, ctx: TrialContext) -> Point:
-    params = {p.name: suggest(trial, p) for p in ctx.space.params()}
-    dtype = trial.suggest_categorical("dtype", list(ctx.dtypes)) if len(ctx.dtypes) > 1 \
-        else ctx.dtypes[0]
-    return ctx.space.point(params, device=ctx.device, dtype=dtype, seed=ctx.seed)
+    chosen: dict[str, Any] = {}
+    pool = ctx.feasible
+    for p in ctx.space.params():
+        chosen[p.name] = _within(trial, p.name, pool, chosen, partial(suggest, trial, p))
+    if len(ctx.dtypes) > 1:
+        chosen["dtype"] = _within(trial, "dtype", pool, chosen,
+                                  partial(trial.suggest_categorical, "dtype", list(ctx.dtypes)))
+    dtype = chosen.pop("dtype", ctx.dtypes[0])
+    return ctx.space.point(chosen, device=ctx.device, dtype=dtype, seed=ctx.seed)
+
+
+def _within(trial: Any, name: str, pool: list[dict[str, Any]] | None, chosen: dict[str, Any],
+            whole: Callable[[], Any]) -> Any:
+    """The value of parameter `name`: from the whole range (`whole`) when every value of it has
+    a feasible completion given the values `chosen` so far, else from the values that have,
+    as a parameter of its own (named by that subset, so the sampler keeps one distribution per
+    subset and the unrestricted parameter keeps its own)."""
+    if not pool:
+        return whole()
+    fits = [a for a in pool if all(_same(a[k], v) for k, v in chosen.items())]
+    allowed = list(dict.fromkeys(a[name] for a in fits))
+    values = list(dict.fromkeys(a[name] for a in pool))
+    if not allowed or len(allowed) == len(values):
+        return whole()
+    return trial.suggest_categorical(f"{name}{NARROWED}{allowed}", allowed)
+
+
+NARROWED = " in "  # "format in ['csr']": a parameter offered a subset of its values
+
+
+def base_name(param: str) -> str:
+    """The space's name of a trial parameter ("format in ['csr']" → "format")."""
+    return param.split(NARROWED, 1)[0]
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+    return bool(a == b)
 
 
 def make_objective(ctx: TrialContext) -> Callable[[Any], list[float] | float]:

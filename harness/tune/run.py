@@ -196,6 +196,7 @@ def _search(opts: TuneOptions, suite: Suite, profile: TunerProfile, store: Store
     from harness.measure.recording import recording
     from harness.measure.reuse import reuse_refusal
     from harness.measure.runner import Bench
+    from harness.tune.feasible import feasible_assignments
 
     quiet_optuna()  # the progress lines report every trial
     counters = list(suite.measure.counters)
@@ -221,7 +222,10 @@ def _search(opts: TuneOptions, suite: Suite, profile: TunerProfile, store: Store
                            seed=suite.seed, objectives=names, context_key=rec.context_key,
                            run_id=rec.run_id, store=store, measure=bench.measure,
                            fresh=opts.fresh, on_trial=progress,
-                           reuse_refusal=lambda m: reuse_refusal(m, bench.policy))
+                           reuse_refusal=lambda m: reuse_refusal(m, bench.policy),
+                           # the grid sampler enumerates the whole space by name: it prunes
+                           feasible=None if profile.sampler == "grid" else feasible_assignments(
+                               suite.space, device=device, dtypes=suite.dtypes, seed=suite.seed))
         _say(opts, f"harness tune: study {study_name!r} on {device} ({profile.sampler}, "
                    f"{trials if trials is not None else 'all'} trials), store "
                    f"{store.url_redacted}")
