@@ -56,11 +56,14 @@ def run(args: argparse.Namespace) -> int:
     import sys
     import time
 
+    from harness.tune import model as model_tune
     from harness.tune.graph import is_graph_suite, run_cli
     from harness.tune.run import TuneOptions, tune
 
     if is_graph_suite(args.suite):  # a Graph Challenge suite: its variants, batch and threads
         return run_cli(args)
+    if model_tune.is_model_suite(args.suite):  # a model suite: its per-layer search
+        return model_tune.run_cli(args)
     device = None if args.device in (None, "auto") else args.device
     result = tune(TuneOptions(
         started=time.monotonic(), suite=args.suite, tuner=args.tuner, trials=args.trials,

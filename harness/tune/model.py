@@ -1,0 +1,413 @@
+"""`harness tune` on a model suite (harness.models.suite): a per-layer search over a whole model.
+
+Each layer-shape group (harness.models.extract: layers of equal GEMM shape) gets its own choice
+(format/backend, group size, rate), suggested by Optuna, for two objectives: the predicted model
+time (↓) and the model's pruning rate (↑, weights removed / all Linear and Conv2d weights).
+
+    predicted model time = T_rest + Σ_layers T(layer, choice)
+
+T_rest and each dense layer time come from one interleaved run of the dense model
+(harness.models.share); a sparse layer's time is its dense time divided by the speedup the
+measurement core (`Bench`) measured for its (shape, choice), each distinct (shape, choice) measured
+once and cached for the study (a per-round ratio, so drift between the two runs cancels). Masks
+alone bring no speed (ouyang-pruning-in-dnn-survey.md); the row groups are those of
+hartenstein-weight-pruning-gpus.md.
+
+The uniform configurations (one choice for every layer) are evaluated first as baselines; they
+also measure every (shape, choice) the search can propose, so the trials are arithmetic. At the
+end the fastest configuration at or above the suite's `target_rate` is exported with real sparse
+execution and timed end to end against the dense model (harness.models.export.evaluate), beside
+the best uniform one. Conv2d layers stay dense (export's limit in this version). The study lives
+in memory: nothing is stored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from harness.models.suite import DENSE, ModelSuite, Option
+
+if TYPE_CHECKING:
+    import torch
+
+    from harness.models.export import LayerChoice, ModelResult
+    from harness.models.extract import Extraction, ShapeGroup
+    from harness.models.share import Shares
+
+Choice = tuple[Option, float]  # (option, rate); a dense option's rate is ignored
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A whole-model configuration: one choice per searchable shape group (by group key)."""
+
+    choices: tuple[tuple[str, Option, float], ...]
+    time_s: float  # predicted model time
+    rate: float  # model pruning rate
+    uniform: bool = False
+    trial: int | None = None
+
+    def label(self) -> str:
+        if self.uniform:
+            opt, rate = self.choices[0][1], self.choices[0][2]
+            return f"uniform {opt.label}" + ("" if opt.dense else f" {rate:.0%}")
+        return "; ".join(f"{k}: {o.label}" + ("" if o.dense else f" {r:.0%}")
+                         for k, o, r in self.choices)
+
+
+@dataclass
+class ModelSearch:
+    """The model, its dense shares and the cache of measured (shape, choice) times."""
+
+    suite: ModelSuite
+    module: Any  # torch.nn.Module
+    x: torch.Tensor
+    ext: Extraction
+    shares: Shares
+    bench: Any  # harness.measure.runner.Bench
+    device: str = "cpu"
+    say: Callable[[str], None] = lambda _: None
+    probe: Any = None  # harness.measure.contention.Probe; None: the device's
+    cache: dict[tuple[str, Option, float], float | None] = field(default_factory=dict)
+    reasons: dict[tuple[str, Option, float], str] = field(default_factory=dict)
+
+    # -- the model's layers --------------------------------------------------------------------
+
+    def groups(self) -> tuple[ShapeGroup, ...]:
+        """Shape groups of Linear layers only (Conv2d layers stay dense in this version)."""
+        return tuple(g for g in self.ext.groups
+                     if all(self.ext.layer(n).kind == "linear" for n in g.layers))
+
+    def dense_s(self, key: str) -> float:
+        for layer, g in ((t, self.ext.group_of(t.name)) for t in self.shares.layers):
+            if g.key == key:
+                return layer.time_s
+        raise KeyError(key)
+
+    def _modules(self, group: ShapeGroup) -> list[str]:
+        return list(dict.fromkeys(self.ext.layer(n).module_name for n in group.layers))
+
+    def weights(self) -> tuple[dict[str, int], int]:
+        """Weights per searchable group (each module once) and of all prunable layers."""
+        from harness.pruning.model import prunable_layers
+
+        modules = dict(prunable_layers(self.module))
+        total = sum(m.weight.numel() for m in modules.values())
+        seen: set[str] = set()
+        per: dict[str, int] = {}
+        for g in self.groups():
+            names = [n for n in self._modules(g) if n not in seen]
+            seen.update(names)
+            per[g.key] = sum(modules[n].weight.numel() for n in names)
+        return per, total
+
+    # -- measurements --------------------------------------------------------------------------
+
+    def _point(self, group: ShapeGroup, opt: Option, rate: float) -> Any:
+        return group.point(device=self.device, format=opt.format, backend=opt.backend,
+                           prune=opt.spec(rate), seed=self.suite.seed)
+
+    def prefetch(self, wanted: Sequence[tuple[ShapeGroup, Option, float]]) -> None:
+        """Measure every (shape, choice) not cached yet, in one `Bench.measure_many` call
+        (each shape's variants interleaved with its dense baseline)."""
+        from harness.backends.resolve import unsupported_reason
+
+        todo: dict[tuple[str, Option, float], tuple[ShapeGroup, Option, float]] = {}
+        for g, opt, rate in wanted:
+            key = (g.key, opt, rate)
+            if opt.dense or key in self.cache or key in todo:
+                continue
+            _, reason = unsupported_reason(self._point(g, opt, rate))
+            if reason is not None:
+                self.cache[key], self.reasons[key] = None, reason
+            else:
+                todo[key] = (g, opt, rate)
+        if not todo:
+            return
+        self.say(f"  measuring {len(todo)} (shape, choice) pairs")
+        for (g, opt, rate), m in zip(todo.values(), self.bench.measure_many(
+                [self._point(g, opt, rate) for g, opt, rate in todo.values()]), strict=True):
+            key = (g.key, opt, rate)
+            if m.status == "ok" and m.speedup:
+                self.cache[key] = self.dense_s(g.key) / m.speedup
+            else:
+                self.cache[key], self.reasons[key] = None, m.reason or m.status
+
+    def layer_s(self, group: ShapeGroup, opt: Option, rate: float) -> float | None:
+        if opt.dense:
+            return self.dense_s(group.key)
+        self.prefetch([(group, opt, rate)])
+        return self.cache[(group.key, opt, rate)]
+
+    def candidate(self, assign: Mapping[str, Choice], *, uniform: bool = False,
+                  trial: int | None = None) -> Candidate | str:
+        """The configuration's predicted model time and pruning rate, or why it cannot run."""
+        per, total = self.weights()
+        t = self.shares.rest_s
+        removed = 0.0
+        by_key = {g.key: g for g in self.groups()}
+        for layer in self.shares.layers:
+            key = self.ext.group_of(layer.name).key
+            opt, rate = assign.get(key, (DENSE, 0.0))
+            s = self.layer_s(by_key[key], opt, rate) if key in by_key else layer.time_s
+            if s is None:
+                return f"{key} {opt.label} {rate:.0%}: {self.reasons[(key, opt, rate)]}"
+            t += s
+        for key, (opt, rate) in assign.items():
+            removed += 0.0 if opt.dense else rate * per[key]
+        choices = tuple((k, o, 0.0 if o.dense else r) for k, (o, r) in assign.items())
+        return Candidate(choices, t, removed / total if total else 0.0, uniform, trial)
+
+    def config(self, cand: Candidate) -> dict[str, LayerChoice]:
+        """Module name → LayerChoice for export (dense choices leave the layer alone)."""
+        from harness.models.export import LayerChoice
+
+        by_key = {g.key: g for g in self.groups()}
+        out: dict[str, LayerChoice] = {}
+        for key, opt, rate in cand.choices:
+            if opt.dense:
+                continue
+            for name in self._modules(by_key[key]):
+                out.setdefault(name, LayerChoice(opt.format, opt.backend, opt.spec(rate)))
+        return out
+
+
+@dataclass(frozen=True)
+class ModelTuneResult:
+    suite: str
+    dense_model_s: float
+    candidates: tuple[Candidate, ...]
+    front: tuple[Candidate, ...]
+    chosen: Candidate | None
+    best_uniform: Candidate | None
+    chosen_result: ModelResult | None = None
+    uniform_result: ModelResult | None = None
+    failures: tuple[str, ...] = ()
+
+
+def is_model_suite(path: str | Path) -> bool:
+    from harness.config.yamlload import load
+    from harness.models.suite import is_model_suite as data_is_model_suite
+
+    return data_is_model_suite(load(path).data)
+
+
+def pareto_front(cands: Sequence[Candidate]) -> tuple[Candidate, ...]:
+    """Candidates no other beats in both time (↓) and rate (↑), fastest first (ties: one)."""
+    front: list[Candidate] = []
+    for c in sorted(cands, key=lambda c: (c.time_s, -c.rate)):
+        if not front or c.rate > front[-1].rate + 1e-12:
+            front.append(c)
+    return tuple(front)
+
+
+def fastest_at(cands: Sequence[Candidate], target: float) -> Candidate | None:
+    ok = [c for c in cands if c.rate >= target - 1e-9]
+    return min(ok, key=lambda c: c.time_s, default=None)
+
+
+def prepare(suite: ModelSuite, *, device: str | None = None,
+            say: Callable[[str], None] = lambda _: None, probe: Any = None) -> ModelSearch:
+    """Load the model, extract its layers, measure the dense shares; make the study's Bench.
+    `probe`: the contention probe of every timed run (default: the device's)."""
+    from harness.measure.runner import Bench
+    from harness.measure.timer import Policy
+    from harness.models.builtin import load_model
+    from harness.models.extract import extract
+    from harness.models.share import measure_shares
+
+    dev = device or suite.device
+    if suite.threads is not None:
+        import torch
+
+        torch.set_num_threads(suite.threads)
+    loaded = load_model(suite.model, in_shape=suite.in_shape, seed=suite.seed)
+    module = loaded.module.to(dev)
+    x = loaded.sample(suite.batch, suite.seed).to(dev)
+    ext = extract(module, x)
+    shares = measure_shares(module, x, ext, device=dev,
+                            policy=Policy.from_settings(suite.measure, dev),
+                            hot=suite.measure.mode == "hot", probe=probe)
+    say(f"harness tune: {suite.name}: {suite.model} at batch {suite.batch}, "
+        f"{len(ext.layers)} layers in {len(ext.groups)} shapes, dense "
+        f"{shares.model_s * 1e3:.3g} ms (layers {shares.layers_s / shares.model_s:.0%})")
+    bench = Bench(suite.measure, device=dev, threads=suite.threads, probe=probe,
+                  dense_alternatives=False)
+    return ModelSearch(suite, module, x, ext, shares, bench, dev, say, probe)
+
+
+def uniform_baselines(search: ModelSearch) -> tuple[list[Candidate], list[str]]:
+    """Every uniform configuration of the suite's choices (measuring what they need)."""
+    suite = search.suite
+    groups = search.groups()
+    grid = [(opt, rate) for opt in suite.options for rate in suite.rates]
+    search.prefetch([(g, opt, rate) for opt, rate in grid for g in groups])
+    out: list[Candidate] = []
+    failed: list[str] = []
+    for opt, rate in grid:
+        c = search.candidate({g.key: (opt, rate) for g in groups}, uniform=True)
+        if isinstance(c, Candidate):
+            out.append(c)
+        else:
+            failed.append(c)
+    return out, failed
+
+
+def search_layers(search: ModelSearch, *, trials: int,
+                  timeout_s: float | None = None) -> tuple[list[Candidate], list[str]]:
+    """The Optuna study: per shape group an option and a rate; (time ↓, rate ↑)."""
+    import optuna
+
+    from harness.tune.progress import quiet_optuna
+    from harness.tune.samplers import make_sampler
+
+    suite = search.suite
+    options = {o.label: o for o in suite.layer_options}
+    grid: dict[str, list[Any]] = {}
+    for g in search.groups():
+        grid[f"{g.key}.option"] = list(options)
+        grid[f"{g.key}.rate"] = list(suite.rates)
+    quiet_optuna()
+    study = optuna.create_study(directions=["minimize", "maximize"],
+                                sampler=make_sampler(suite.sampler, {}, grid, suite.seed,
+                                                     source=suite.file))
+    found: list[Candidate] = []
+    failed: list[str] = []
+
+    def objective(trial: Any) -> tuple[float, float]:
+        assign = {g.key: (options[trial.suggest_categorical(f"{g.key}.option",
+                                                            grid[f"{g.key}.option"])],
+                          float(trial.suggest_categorical(f"{g.key}.rate",
+                                                          grid[f"{g.key}.rate"])))
+                  for g in search.groups()}
+        c = search.candidate(assign, trial=trial.number)
+        if not isinstance(c, Candidate):
+            failed.append(c)
+            raise optuna.TrialPruned(c)
+        found.append(c)
+        search.say(f"  trial {trial.number}: {c.label()}: predicted "
+                   f"{search.shares.model_s / c.time_s:.2f}x at {c.rate:.1%}")
+        return c.time_s, c.rate
+
+    study.optimize(objective, n_trials=trials, timeout=timeout_s)
+    return found, failed
+
+
+def tune_model(path: str | Path, *, trials: int | None = None, timeout_s: float | None = None,
+               device: str | None = None, quiet: bool = False, export: bool = True,
+               probe: Any = None) -> ModelTuneResult:
+    """Uniform baselines, the per-layer study, the front; then export and time the fastest
+    configuration at or above target_rate and the best uniform one."""
+    from harness.measure.timer import Policy
+    from harness.models.export import evaluate
+    from harness.models.suite import load_suite
+
+    suite = load_suite(path)
+    say = (lambda _: None) if quiet else (lambda s: print(s, file=sys.stderr, flush=True))
+    search = prepare(suite, device=device, say=say, probe=probe)
+    uniforms, failed_u = uniform_baselines(search)
+    found, failed_t = search_layers(search, trials=trials or suite.trials, timeout_s=timeout_s)
+    cands = (*uniforms, *found)
+    chosen = fastest_at(cands, suite.target_rate)
+    best_u = fastest_at(uniforms, suite.target_rate)
+    results: list[ModelResult | None] = [None, None]
+    if export:
+        policy = Policy.from_settings(suite.measure, search.device)
+        for i, c in enumerate((chosen, best_u)):
+            if c is None or (i == 1 and c == chosen):
+                continue
+            say(f"  exporting {c.label()}")
+            results[i] = evaluate(search.module, search.config(c), search.x,
+                                  device=search.device, policy=policy,
+                                  probe=probe, hot=suite.measure.mode == "hot")
+    return ModelTuneResult(suite.name, search.shares.model_s, cands, pareto_front(cands), chosen,
+                           best_u, results[0], results[1] if best_u != chosen else results[0],
+                           tuple(dict.fromkeys((*failed_u, *failed_t))))
+
+
+# -- terminal ------------------------------------------------------------------------------------
+
+def _x(v: float | None) -> str:
+    return "-" if v is None else f"{v:.2f}x"
+
+
+def format_front(result: ModelTuneResult) -> str:
+    lines = [f"front ({len(result.front)} of {len(result.candidates)} configurations):",
+             f"  {'predicted':>9} {'rate':>6}  configuration"]
+    for c in result.front:
+        lines.append(f"  {_x(result.dense_model_s / c.time_s):>9} {c.rate:>6.1%}  {c.label()}")
+    return "\n".join(lines)
+
+
+def format_layers(r: ModelResult) -> str:
+    """The per-layer table: layer, shape, share of dense time, chosen config, layer speedup."""
+    rows = [("layer", "shape (MxKxN)", "share", "configuration", "speedup")]
+    for layer in r.layers:
+        rows.append((layer.name, "x".join(map(str, layer.shape)), f"{layer.share:.1%}",
+                     layer.choice, _x(layer.speedup)))
+    if r.rest_s is not None and r.dense_model_s:
+        rows.append(("(rest)", "", f"{r.rest_s / r.dense_model_s:.1%}", "", ""))
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    return "\n".join("  " + "  ".join(c.ljust(w) if i in (0, 1, 3) else c.rjust(w)
+                                      for i, (c, w) in enumerate(zip(row, widths, strict=True)))
+                     for row in rows)
+
+
+def format_outcome(title: str, c: Candidate, r: ModelResult | None, dense_s: float) -> str:
+    head = f"{title}: {c.label()} (model pruning {c.rate:.1%}; search predicted " \
+           f"{_x(dense_s / c.time_s)})"
+    if r is None:
+        return head
+    if not r.check.ok:
+        return (f"{head}\n  export NOT verified: rel error {r.check.rel_error:.3g} > "
+                f"{r.check.tolerance:.3g}")
+    tail = f" (contended: {r.contended})" if r.contended else ""
+    return (f"{head}\n{format_layers(r)}\n  predicted {_x(r.predicted_speedup)} / measured "
+            f"{_x(r.measured_speedup)} end to end, model pruning {r.pruning_rate:.1%}{tail}")
+
+
+def format_result(result: ModelTuneResult, target: float) -> str:
+    parts = [format_front(result)]
+    if result.chosen is None:
+        parts.append(f"no configuration reaches the model pruning rate {target:.0%}")
+    else:
+        parts.append(format_outcome(f"fastest at >= {target:.0%}", result.chosen,
+                                    result.chosen_result, result.dense_model_s))
+    if result.best_uniform is not None and result.best_uniform != result.chosen:
+        parts.append(format_outcome("best uniform", result.best_uniform, result.uniform_result,
+                                    result.dense_model_s))
+    elif result.best_uniform is not None:
+        parts.append("the best uniform configuration is the fastest one")
+    if result.failures:
+        parts.append("could not run: " + "; ".join(result.failures[:5]))
+    return "\n\n".join(parts)
+
+
+def run_cli(args: argparse.Namespace) -> int:
+    """`harness tune MODEL_SUITE` (the flags of harness.cli.cmd_tune that apply)."""
+    from harness.models.suite import load_suite
+
+    started = time.monotonic()
+    device = getattr(args, "device", None)
+    result = tune_model(args.suite, trials=getattr(args, "trials", None),
+                        timeout_s=getattr(args, "timeout_s", None),
+                        device=None if device in (None, "auto") else device,
+                        quiet=getattr(args, "quiet", False))
+    print(format_result(result, load_suite(args.suite).target_rate))
+    print(f"({time.monotonic() - started:.0f} s)")
+    if result.chosen_result is None or not result.chosen_result.check.ok:
+        print("harness tune: error: no verified configuration at the suite's target_rate",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+__all__ = ["Candidate", "ModelSearch", "ModelTuneResult", "format_layers", "format_result",
+           "is_model_suite", "pareto_front", "run_cli", "search_layers", "tune_model",
+           "uniform_baselines"]

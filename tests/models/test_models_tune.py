@@ -1,0 +1,171 @@
+"""The model suite loader, the per-layer search on a tiny model and its dispatch by harness tune."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.core.errors import InputError
+from harness.models.suite import DENSE, Option, load_suite, loads_suite
+from harness.tune.model import Candidate, fastest_at, is_model_suite, pareto_front
+
+ROOT = Path(__file__).resolve().parents[2]
+
+GOOD = """\
+model: {model}
+batch: 4
+threads: 1
+trials: 3
+seed: 1
+choices:
+  formats:
+    - {{format: row_group, backend: numba, pattern: row_group, group_sizes: [8, 16]}}
+    - {{format: csr, backend: numba, pattern: unstructured}}
+  rates: [0.9, 0.5]
+measure: {{warmup: 1, min_samples: 3, min_time_s: 0.001, max_time_s: 0.05, rounds: 2}}
+"""
+
+FACTORY = """
+from torch import nn
+
+def tiny():
+    # two 64x64 layers: one shape group of two layers
+    return nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(),
+                         nn.Linear(64, 32))
+"""
+
+
+@pytest.fixture
+def tiny_model(tmp_path, monkeypatch):
+    pkg = tmp_path / "userpkg_tune_test"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "nets.py").write_text(FACTORY)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    suite = tmp_path / "tiny.yaml"
+    suite.write_text(GOOD.format(model="userpkg_tune_test.nets:tiny") + "in_shape: [64]\n")
+    yield suite
+    for mod in [m for m in sys.modules if m.startswith("userpkg_tune_test")]:
+        del sys.modules[mod]
+
+
+def test_a_suite_is_parsed_into_options_rates_and_timing_rules():
+    s = loads_suite(GOOD.format(model="llama_mlp"), "m.yaml")
+    assert [o.label for o in s.layer_options] == [
+        "row_group/numba row_group g=8", "row_group/numba row_group g=16",
+        "csr/numba unstructured", "dense"]
+    assert s.rates == (0.5, 0.9)
+    assert (s.batch, s.threads, s.trials, s.seed, s.target_rate) == (4, 1, 3, 1, 0.9)
+    assert (s.measure.mode, s.measure.max_time_s, s.measure.rounds) == ("hot", 0.05, 2)
+    assert s.name == "m"
+
+
+@pytest.mark.parametrize(("change", "path", "says"), [
+    ("model: no_such_model", "model", "a built-in model name or a factory"),
+    ("batch: 0", "batch", "an integer ≥ 1"),
+    ("colour: red", "colour", "unknown key 'colour'"),
+    ("target_rate: 1.5", "target_rate", "a number in (0, 1]"),
+    ("sampler: annealing", "sampler", "one of "),
+    ("device: tpu", "device", "one of cpu, cuda"),
+    ("measure: {mode: lukewarm}", "measure.mode", "one of hot, cold"),
+    ("measure: {max_time_s: -1}", "measure.max_time_s", "a positive number"),
+    ("choices: {formats: [{format: nope, backend: numba}], rates: [0.5]}",
+     "choices.formats[0].format", "one of "),
+    ("choices: {formats: [{format: csr, backend: nope}], rates: [0.5]}",
+     "choices.formats[0].backend", "one of "),
+    ("choices: {formats: [{format: csr, backend: numba, pattern: zigzag}], rates: [0.5]}",
+     "choices.formats[0].pattern", "one of "),
+    ("choices: {formats: [{format: csr, backend: numba}], rates: [1.0]}",
+     "choices.rates[0]", "a number in (0, 0.999]"),
+    ("choices: {formats: [{format: csr, backend: numba}], rates: []}",
+     "choices.rates", "a non-empty list"),
+    ("choices: {formats: [{format: csr, backend: numba}], rates: [0.5], dense: maybe}",
+     "choices.dense", "true or false"),
+])
+def test_bad_input_names_file_key_and_expected_value(change, path, says):
+    key = change.split(":", 1)[0]
+    lines = [ln for ln in GOOD.format(model="llama_mlp").splitlines()
+             if not ln.startswith(f"{key}:")]
+    if key == "choices":  # drop the block under it too
+        start = next(i for i, ln in enumerate(lines) if ln.startswith("measure:"))
+        lines = [ln for ln in lines[:start] if ln.startswith(("model", "batch", "threads",
+                                                              "trials", "seed"))] + lines[start:]
+    text = "\n".join([*lines, change]) + "\n"
+    with pytest.raises(InputError) as err:
+        loads_suite(text, "bad.yaml")
+    msg = str(err.value)
+    assert msg.startswith("bad.yaml:"), msg
+    assert f"{path}:" in msg and says in msg, msg
+
+
+def test_a_suite_without_batch_is_refused():
+    text = "\n".join(ln for ln in GOOD.format(model="fc").splitlines()
+                     if not ln.startswith("batch"))
+    with pytest.raises(InputError, match=r"batch: expected an integer ≥ 1, got None"):
+        loads_suite(text, "x.yaml")
+
+
+def test_the_shipped_model_suites_load_and_are_told_apart_from_gemm_suites():
+    llama = load_suite(ROOT / "suites/llama_mlp.yaml")
+    assert (llama.model, llama.batch, llama.target_rate) == ("llama_mlp", 16, 0.9)
+    assert {o.group_size for o in llama.options if o.format == "row_group"} == {8, 16, 32, 64}
+    assert any(o.format == "csr" for o in llama.options)
+    assert min(llama.rates) == 0.5 and max(llama.rates) == 0.95
+    fc = load_suite(ROOT / "suites/fc_model.yaml")
+    assert (fc.model, fc.batch) == ("fc", 50)
+    assert is_model_suite(ROOT / "suites/llama_mlp.yaml")
+    assert not is_model_suite(ROOT / "suites/fc.yaml")
+    assert not is_model_suite(ROOT / "suites/graph_challenge.yaml")
+
+
+def _cand(time_s: float, rate: float, uniform: bool = False) -> Candidate:
+    return Candidate((("k", DENSE, 0.0),), time_s, rate, uniform)
+
+
+def test_the_front_keeps_what_nothing_beats_and_the_target_picks_the_fastest_above_it():
+    a, b, c, d = _cand(1.0, 0.5), _cand(2.0, 0.9), _cand(2.5, 0.8), _cand(3.0, 0.95)
+    assert pareto_front([d, c, b, a]) == (a, b, d)
+    assert fastest_at([a, b, c, d], 0.9) is b
+    assert fastest_at([a, c], 0.9) is None
+
+
+def test_the_search_on_a_tiny_model_exports_the_fastest_config_at_the_target(tiny_model):
+    from harness.tune.model import format_result, tune_model
+
+    r = tune_model(tiny_model, quiet=True)
+    # 2 shape groups (64x64 twice, 32x64); 3 options x 2 rates uniform + 3 trials
+    uniforms = [c for c in r.candidates if c.uniform]
+    assert len(uniforms) == 6 and len(r.candidates) == 9
+    assert all(len(c.choices) == 2 for c in r.candidates)
+    for c in uniforms:  # a uniform rate is the model's rate (every layer is prunable)
+        assert c.rate == pytest.approx(c.choices[0][2])
+    assert r.chosen is not None and r.chosen.rate >= 0.9 - 1e-9
+    assert r.chosen.time_s == min(c.time_s for c in r.candidates if c.rate >= 0.9 - 1e-9)
+    assert r.best_uniform is not None and r.best_uniform.uniform
+    res = r.chosen_result
+    assert res is not None and res.check.ok
+    assert [lay.name for lay in res.layers] == ["0", "2", "4"]
+    assert res.pruning_rate == pytest.approx(r.chosen.rate, abs=0.02)
+    text = format_result(r, 0.9)
+    assert "layer" in text and "share" in text and "64x64x4" in text and "32x64x4" in text
+    assert "predicted " in text and " / measured " in text
+    for front in r.front:
+        assert not any(o.time_s < front.time_s and o.rate > front.rate for o in r.candidates)
+
+
+def test_harness_tune_dispatches_a_model_suite(tiny_model, capsys):
+    from harness.cli.main import main
+
+    rc = main(["tune", str(tiny_model), "--trials", "2", "--quiet"])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    assert "front (" in out and "fastest at >= 90%" in out
+    assert "shape (MxKxN)" in out and "end to end" in out
+
+
+def test_an_option_label_names_its_group_size():
+    assert Option("row_group", "numba", "row_group", 32).label == "row_group/numba row_group g=32"
+    assert Option("csr", "numba").spec(0.9).rate == 0.9
+    assert DENSE.spec(0.9).rate == 0.0
