@@ -62,6 +62,7 @@ class Row:
     status: str = ""
     measurement_id: int | None = None
     vs_fastest_dense: float | None = None  # speedup over the device's fastest dense dtype
+    speedup_ci: tuple[float, float] | None = None  # the linked measurement's 95 % CI
 
 
 def label(rec: Mapping[str, Any]) -> str:
@@ -76,17 +77,23 @@ def label(rec: Mapping[str, Any]) -> str:
 
 
 def decide(records: Sequence[Mapping[str, Any]], budget: Budget,
-           untrained: Sequence[tuple[str, float | None]] = (),
-           dense_alt: Mapping[int, tuple[str, float]] | None = None) -> dict[str, Any]:
+           untrained: Sequence[tuple[Any, ...]] = (),
+           dense_alt: Mapping[int, tuple[str, float]] | None = None,
+           speedup_ci: Mapping[int, tuple[float, float]] | None = None) -> dict[str, Any]:
     """The decision record: every trained configuration (fastest first), the configurations on
-    the front that were not trained (`untrained`: label and speedup), and the recommendation:
-    the fastest within budget whose kernel beats the dense product (speedup > 1).
+    the front that were not trained (`untrained`: label, speedup and optionally the measurement
+    id), and the recommendation: the fastest within budget whose kernel beats the dense product
+    (speedup > 1).
+
+    `speedup_ci`: per measurement id, the 95 % confidence interval of its speedup; each row
+    carries its measurement's, so the table reads "2.29x [2.20, 2.41]".
 
     `dense_alt`: per measurement id, the fastest cheaper dense dtype timed with that
     measurement's problem and its speedup over the same-dtype dense
     (`harness.measure.alternatives`): each row is also compared with it, and the decision says
     when that dense product alone beats the recommendation (its accuracy is not checked)."""
     alt = dict(dense_alt or {})
+    cis = {k: (float(v[0]), float(v[1])) for k, v in (speedup_ci or {}).items() if v}
     dense = next((r for r in records if r.get("dense")), None)
     dense_acc = _num(dense.get("accuracy")) if dense else None
     rows: list[Row] = []
@@ -99,10 +106,13 @@ def decide(records: Sequence[Mapping[str, Any]], budget: Budget,
         vs = speedup / alt[mid][1] if speedup is not None and mid in alt else None
         rows.append(Row(label(rec), speedup, acc, drop,
                         None if acc is None else budget.allows(acc, dense_acc),
-                        str(rec.get("status") or ""), mid, vs))
+                        str(rec.get("status") or ""), mid, vs, cis.get(mid)))
     trained = {r.label for r in rows}
-    rows += [Row(lab, sp, None, None, None, "not trained") for lab, sp in untrained
-             if lab not in trained]
+    for lab, sp, *more in untrained:
+        if lab not in trained:
+            mid = more[0] if more else None
+            rows.append(Row(lab, sp, None, None, None, "not trained", mid,
+                            speedup_ci=cis.get(mid)))
     rows.sort(key=lambda r: -(r.speedup or 0.0))
     within = [r for r in rows if r.within and r.speedup is not None]
     fit = [r for r in within if (r.speedup or 0.0) > 1.0]  # pruning must pay: faster than dense
@@ -145,7 +155,7 @@ def row_cells(r: Mapping[str, Any], *, times: str = "x", dash: str = "-",
               alt: bool = False) -> list[str]:
     """A stored answer row's columns as text (terminal: "x" and "-"; the report: "×" and "–");
     `alt`: with the speedup over the fastest dense dtype (see `columns`)."""
-    cells = ["{:.2f}{}".format(r["speedup"], times) if r["speedup"] is not None else dash,
+    cells = [speedup_text(r, times=times, dash=dash),
              "not trained" if r["accuracy"] is None else f"{r['accuracy']:.4f}",
              dash if r["drop"] is None else f"{-r['drop'] * 100:+.2f} pt",
              {True: "yes", False: "no", None: dash}[r["within"]]]
@@ -153,6 +163,16 @@ def row_cells(r: Mapping[str, Any], *, times: str = "x", dash: str = "-",
         vs = r.get("vs_fastest_dense")
         cells.append(dash if vs is None else f"{vs:.2f}{times}")
     return cells
+
+
+def speedup_text(r: Mapping[str, Any], *, times: str = "x", dash: str = "-") -> str:
+    """A stored row's speedup with its 95 % CI when the measurement had one:
+    "2.29x [2.20, 2.41]" (rows stored before the CI was kept show the speedup alone)."""
+    if r.get("speedup") is None:
+        return dash
+    text = f"{r['speedup']:.2f}{times}"
+    ci = r.get("speedup_ci")
+    return text + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else "")
 
 
 def alternative_line(decision: Mapping[str, Any], *, times: str = "x") -> str | None:
@@ -189,7 +209,7 @@ def format_answer(decision: Mapping[str, Any], wall_s: float | None = None) -> s
                f"{'n/a' if dense is None else f'{dense:.4f}'}")
     rec = decision.get("recommended")
     if rec is not None:
-        out.append(f"recommended: {rec['label']} — {rec['speedup']:.2f}x, accuracy "
+        out.append(f"recommended: {rec['label']} — {speedup_text(rec)}, accuracy "
                    f"{rec['accuracy']:.4f} ({-rec['drop'] * 100:+.2f} points against dense)")
     else:
         out.append(f"recommended: none — {decision.get('why_none')}")

@@ -40,7 +40,8 @@ def test_untrained_configurations_are_listed_and_never_recommended():
                untrained=[("row_group g=64 at 98%", 20.0)])
     assert d["rows"][0] == {"label": "row_group g=64 at 98%", "speedup": 20.0, "accuracy": None,
                             "drop": None, "within": None, "status": "not trained",
-                            "measurement_id": None, "vs_fastest_dense": None}
+                            "measurement_id": None, "vs_fastest_dense": None,
+                            "speedup_ci": None}
     assert d["recommended"]["speedup"] == 2.1
 
 
@@ -114,3 +115,30 @@ def test_without_a_timed_dense_alternative_the_table_keeps_its_columns():
     d = decide([DENSE, _rec(8, 0.9, 0.955, 2.1)], Budget())
     assert d["dense_alternative"] is None and columns(d) == COLUMNS
     assert "alternative" not in format_answer(d)
+
+
+def test_the_speedup_carries_its_confidence_interval_in_terminal_and_report():
+    from harness.report.data import ReportData
+    from harness.report.html import render
+
+    recs = [DENSE, {**_rec(8, 0.9, 0.955, 2.29), "measurement_id": 7},
+            {**_rec(32, 0.98, 0.1, 12.8), "measurement_id": 8}]
+    d = decide(recs, Budget(), untrained=[("row_group g=64 at 98%", 20.0, 9)],
+               speedup_ci={7: (2.2, 2.41), 9: (19.0, 21.5)})
+    ci = {r["label"]: r["speedup_ci"] for r in d["rows"]}
+    assert ci == {"row_group g=8 at 90%": (2.2, 2.41), "row_group g=32 at 98%": None,
+                  "row_group g=64 at 98%": (19.0, 21.5)}
+    text = format_answer(d)
+    assert "2.29x [2.20, 2.41]" in text and "20.00x [19.00, 21.50]" in text
+    assert "recommended: row_group g=8 at 90% — 2.29x [2.20, 2.41], accuracy" in text
+    row32 = next(line for line in text.splitlines() if line.startswith("row_group g=32"))
+    assert "12.80x" in row32 and "[" not in row32  # no interval measured: none shown
+    from harness.core.measurement import Measurement
+    from harness.core.point import Point, PruneSpec
+
+    timed = Measurement(Point(64, 64, 8, format="csr", prune=PruneSpec("row_group", 0.9, 8)),
+                        "ok", speedup=2.29, speedup_ci=(2.2, 2.41))
+    html = render(ReportData(title="t", measurements=(timed,), train=(DENSE,), decision=d))
+    answer = html.split('class="answer"')[1].split("</table>")[0]
+    assert "2.29× [2.20, 2.41]" in answer and "20.00× [19.00, 21.50]" in answer
+    assert "2.29× [2.20, 2.41] · row_group g=8 at 90%" in html  # the headline card too

@@ -13,6 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 from harness import __version__
+from harness.answers import speedup_text
 from harness.report.data import ReportData
 from harness.report.figures import Section, build_sections, geometry
 from harness.report.svg import esc
@@ -103,7 +104,7 @@ def _kpis(data: ReportData) -> str:
         rec = decision.get("recommended")
         if rec is not None:
             items.append(("recommended (within the accuracy budget)",
-                          f"{rec['speedup']:.2f}× · {rec['label']} · accuracy "
+                          f"{speedup_text(rec, times='×')} · {rec['label']} · accuracy "
                           f"{rec['accuracy']:.4f} ({-rec['drop'] * 100:+.2f} points)"))
         else:
             items.append(("recommended", f"none: {decision.get('why_none')}"))
