@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from harness.answers import DECISION, stored_decision
 from harness.core.measurement import Measurement
 from harness.pareto import direction_name, front
+from harness.train.identity import MODEL_IDENTITY, identity
 
 if TYPE_CHECKING:
     from harness.store.api import RunRow, Store, StoredMeasurement, StoredVerdict
@@ -142,25 +143,17 @@ def from_store(
     )
 
 
-# what makes two training records the same model: a re-run that trains it again replaces it
-MODEL_IDENTITY = ("dense", "model", "dataset", "schedule", "seed", "epochs", "pattern",
-                  "pruning_rate", "group_size", "block", "nm", "aggregation")
-
-
+# a re-run that trains a model again replaces it (harness.train.identity)
 def latest_models(train: Iterable[Mapping[str, Any]]) -> tuple[dict[str, Any], ...]:
     """One record per trained model (MODEL_IDENTITY), in stored order: the latest that trained
     ("ok"), else the latest; so every model appears once however often it was trained again."""
     chosen: dict[tuple, dict[str, Any]] = {}
     for t in train:
-        key = tuple(_hashable(t.get(k)) for k in MODEL_IDENTITY)
+        key = identity(t, MODEL_IDENTITY)
         if key not in chosen or t.get("status") == "ok" or chosen[key].get("status") != "ok":
             chosen.pop(key, None)  # re-insert: the order follows the record kept
             chosen[key] = dict(t)
     return tuple(chosen.values())
-
-
-def _hashable(v: Any) -> Any:
-    return tuple(v) if isinstance(v, list) else v
 
 
 def stored_objectives(runs: Sequence[RunRow]) -> tuple[tuple[str, str], ...]:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.core.errors import UnsupportedError
 from harness.core.point import PruneSpec
+from harness.train.identity import train_digest
 from harness.train.scope import RATE_PREFIX, check_scope, layer_rates
 
 if TYPE_CHECKING:
@@ -75,7 +76,18 @@ def _prune_kw(opts: dict) -> dict:
 
 
 def _base(spec: TrainSpec, seed: int) -> dict:
-    return {"model": spec.model, "dataset": spec.dataset, "schedule": spec.schedule, "seed": seed}
+    """What every record of this training carries; `train_digest` names all its settings, so an
+    earlier run's record is reused only for the same training (`harness.train.identity`)."""
+    return {"model": spec.model, "dataset": spec.dataset, "schedule": spec.schedule, "seed": seed,
+            "train_digest": train_digest(spec, seed)}
+
+
+def planned(spec: TrainSpec, prune: PruneSpec | None, *, seed: int = 0) -> dict:
+    """The record's keys fixed before training (`harness.train.identity.CONFIG_IDENTITY` once
+    flattened): the dense model's for prune=None, else the candidate's."""
+    if prune is None:
+        return dict(_base(spec, seed), kind="dense", prune=None)
+    return dict(_base(spec, seed), kind="candidate", prune=_prune_dict(prune))
 
 
 def prepare(spec: TrainSpec, *, device: str = "cpu", seed: int = 0):
@@ -107,7 +119,8 @@ def train_candidates(spec: TrainSpec, candidates: Sequence[Any], *, device: str 
     the candidate is a Point, plus model, dataset, schedule, seed. A trained record (dense or
     candidate) also holds signal_died (its loss never left chance); a candidate's holds
     accuracy_before / loss_before (the pruned model before fine-tuning) and its schedule's
-    extras (ADMM residuals, group-lasso training FLOPs, …).
+    extras (ADMM residuals, group-lasso training FLOPs, …). Every record holds train_digest
+    (`harness.train.identity`); one the time budget stopped early, budget_cut.
 
     budget_s (default spec.budget_s; None = unlimited) bounds the fine-tuning wall time: each
     configuration gets an equal share of what is left, checked between epochs; configurations
@@ -162,7 +175,9 @@ def _train_one(schedule, spec, dense, data, prune, cfg, sched_opts, opts, prune_
                        deadline=deadline, prune_kw=prune_kw)
     except UnsupportedError as err:
         return dict(empty, status=f"unsupported: {err}")
-    return dict(res.as_record(), status="ok")
+    # the stage's time budget stopped it early: a shorter training, never reused as the full one
+    cut = deadline is not None and time.perf_counter() > deadline
+    return dict(res.as_record(), status="ok", **({"budget_cut": True} if cut else {}))
 
 
 def trial_objective(spec: TrainSpec, *, pruned: type[Exception], device: str = "cpu",

@@ -272,7 +272,8 @@ def _post(opts: TuneOptions, suite: Suite, store: Store, study: Any, result: Tun
         from harness.tune.train_stage import decide_and_store, run_training, time_untimed
 
         train_records = run_training(suite, store, result.run_id, front, device=device,
-                                     say=lambda s: _say(opts, s))
+                                     say=lambda s: _say(opts, s), study=result.study,
+                                     fresh=opts.fresh)
         timed = time_untimed(suite, store, result.run_id, front, train_records, device=device,
                              study=result.study)
         decision = decide_and_store(suite, store, result.run_id, front, timed)

@@ -64,7 +64,13 @@ def fig4_series(space: Space) -> list[PruneSpec]:
 
 
 def run_training(suite: Suite, store: Store, run_id: int, front: Sequence[FrontRow], *, device: str,
-                 say: Callable[[str], None]) -> list[dict]:
+                 say: Callable[[str], None], study: str | None = None,
+                 fresh: bool = False) -> list[dict]:
+    """Train the chosen configurations and store each record as it finishes. A model that an
+    earlier run of `study` trained by the same settings (`harness.train.identity`: the same
+    configuration and `train_digest`, status "ok", not cut short by the time budget) is reused:
+    its record is copied into this run with `reused: true` instead of training it again;
+    `fresh` trains everything again."""
     from harness.train.curves import curve_lines
     from harness.train.stage import train_candidates
 
@@ -77,8 +83,14 @@ def run_training(suite: Suite, store: Store, run_id: int, front: Sequence[FrontR
     if not chosen:
         say("training stage: no pruned candidate on the front")
         return []
+    earlier = {} if fresh or study is None else reusable(store.train_results(study=study))
+    found = {c[0]: earlier.get(_planned_identity(spec, c[0], suite.seed)) for c in chosen}
+    todo = [c[0] for c in chosen if found[c[0]] is None]
+    dense_earlier = earlier.get(_planned_identity(spec, None, suite.seed))
     say(f"training stage: {len(chosen)} configuration(s) (the front's best, then the Fig. 4 "
-        f"series), model {spec.model} on {spec.dataset}, schedule {spec.schedule}")
+        f"series), model {spec.model} on {spec.dataset}, schedule {spec.schedule}"
+        + (f"; {len(chosen) - len(todo)} reused from earlier runs (--fresh trains them again)"
+           if len(todo) < len(chosen) else ""))
 
     joined = {_prune_key(c[0]): c for c in chosen}
     stored: dict[int, dict] = {}  # id(raw record) → its stored form
@@ -98,19 +110,65 @@ def run_training(suite: Suite, store: Store, run_id: int, front: Sequence[FrontR
             stored[id(raw)] = rec
         return stored[id(raw)]
 
-    def progress(i: int, n: int, raw: dict) -> None:
+    n = len(chosen)
+    reused = [copy_reused(found[c[0]]) for c in chosen if found[c[0]] is not None]
+    for i, raw in enumerate(reused, 1):
         rec = keep(raw)
-        say(f"  [{i}/{n}] {describe(rec)}: {rec.get('status')}, accuracy "
+        say(f"  [{i}/{n}] {describe(rec)}: reused (run {raw['reused_from']['run_id']}), "
+            f"accuracy {_fmt(rec.get('accuracy'))}")
+
+    def progress(i: int, _n: int, raw: dict) -> None:
+        rec = keep(raw)
+        say(f"  [{len(reused) + i}/{n}] {describe(rec)}: {rec.get('status')}, accuracy "
             f"{_fmt(rec.get('accuracy'))}")
 
-    records = train_candidates(spec, [c[0] for c in chosen], device=device,
-                               budget_s=spec.budget_s, seed=suite.seed, progress=progress)
-    out = [keep(raw) for raw in records]  # the dense reference, and any not reported
+    if todo or dense_earlier is None:
+        records = train_candidates(spec, todo, device=device, budget_s=spec.budget_s,
+                                   seed=suite.seed, progress=progress)
+    else:  # nothing left to train: the dense reference is the earlier run's too
+        records = [copy_reused(dense_earlier)]
+    out = [keep(raw) for raw in [records[0], *reused, *records[1:]]]  # dense first
     dense = next((r for r in out if r["dense"]), None)
-    say(f"  dense: accuracy {_fmt(dense and dense.get('accuracy'))}")
+    say(f"  dense: accuracy {_fmt(dense and dense.get('accuracy'))}"
+        + (" (reused)" if dense and dense.get("reused") else ""))
     for line in curve_lines(out):  # signal died, ADMM residuals, PruneTrain's FLOPs per epoch
         say(line)
     return out
+
+
+# keys of a stored record that belong to its run, not to the model: dropped when it is reused
+_RUN_KEYS = ("id", "run_id", "speedup", "measurement_id", "point", "point_key", "reused",
+             "reused_from")
+
+
+def reusable(train: Sequence[dict]) -> dict[tuple, dict]:
+    """Stored training records that can stand for a model trained again, by their
+    CONFIG_IDENTITY: trained ("ok"), with a train digest, not stopped early by the time budget;
+    the latest of each model."""
+    from harness.train.identity import CONFIG_IDENTITY, identity
+
+    out: dict[tuple, dict] = {}
+    for rec in train:
+        if rec.get("kind") not in ("dense", "candidate") or rec.get("status") != "ok" \
+                or not rec.get("train_digest") or rec.get("budget_cut"):
+            continue
+        out[identity(flatten(rec), CONFIG_IDENTITY)] = rec
+    return out
+
+
+def copy_reused(rec: dict) -> dict:
+    """An earlier run's record for this run: its model's keys, marked reused and where from."""
+    out = {k: v for k, v in rec.items() if k not in _RUN_KEYS}
+    out["reused"] = True
+    out["reused_from"] = {"run_id": rec.get("run_id"), "id": rec.get("id")}
+    return out
+
+
+def _planned_identity(spec: Any, prune: PruneSpec | None, seed: int) -> tuple:
+    from harness.train.identity import CONFIG_IDENTITY, identity
+    from harness.train.stage import planned
+
+    return identity(flatten(planned(spec, prune, seed=seed)), CONFIG_IDENTITY)
 
 
 def time_untimed(suite: Suite, store: Store, run_id: int, front: Sequence[FrontRow],
@@ -173,7 +231,8 @@ def _spec_of(rec: dict, seed: int) -> PruneSpec:
 def decide_and_store(suite: Suite, store: Store, run_id: int, front: Sequence[FrontRow],
                      records: Sequence[dict]) -> dict:
     """The answer (harness.answers.decide) over the trained records, with the front's
-    configurations that were not trained listed as such; stored with the run as one record."""
+    configurations that were not trained listed as such, each speedup with its measurement's
+    95 % CI; stored with the run as one record."""
     from harness.answers import Budget, decide, label
 
     trained = {_rec_key(r) for r in records}
@@ -188,11 +247,25 @@ def decide_and_store(suite: Suite, store: Store, run_id: int, front: Sequence[Fr
                                  "group_size": prune.group_size, "block": list(prune.block),
                                  "nm": list(prune.nm), "aggregation": prune.aggregation}})
         if _rec_key(rec) not in trained:
-            untrained.append((label(rec), row.value("speedup")))
+            untrained.append((label(rec), row.value("speedup"), row.measurement_id))
+    mids = [r.get("measurement_id") for r in records] + [u[2] for u in untrained]
     decision = decide(records, Budget.of(suite.train), untrained,
-                      _dense_alternatives(store, records))
+                      _dense_alternatives(store, records), _speedup_cis(store, mids))
     store.add_train_result(run_id, decision)
     return decision
+
+
+def _speedup_cis(store: Store, mids: Sequence[int | None]) -> dict[int, tuple[float, float]]:
+    """Per linked measurement: its speedup's 95 % CI, where it has one."""
+    out: dict[int, tuple[float, float]] = {}
+    for mid in dict.fromkeys(m for m in mids if m is not None):
+        try:
+            ci = store.get_measurement(mid).measurement.speedup_ci
+        except KeyError:  # a record that points at nothing stored has no interval
+            continue
+        if ci is not None:
+            out[mid] = (float(ci[0]), float(ci[1]))
+    return out
 
 
 def _dense_alternatives(store: Store, records: Sequence[dict]) -> dict[int, tuple[str, float]]:

@@ -132,3 +132,36 @@ def test_the_decision_compares_with_the_fastest_dense_dtype_stored_with_the_meas
         assert d["dense_alternative"] is None and d["rows"][0]["vs_fastest_dense"] is None
     finally:
         store.close()
+
+
+def test_the_decision_rows_carry_the_linked_measurements_speedup_ci(tmp_path):
+    """Trained rows and the front's untrained configurations get their measurement's 95 % CI,
+    stored with the decision and shown as "2.29x [2.20, 2.41]"."""
+    from harness.answers import format_answer, stored_decision
+    from harness.core.measurement import Measurement
+    from harness.store import open_store
+    from harness.tune.train_stage import decide_and_store
+
+    suite = loads_suite(SUITE + "train: {model: fc, dataset: digits}\n", "t.yaml")
+    store = open_store(f"sqlite:///{tmp_path / 'h.db'}")
+    try:
+        run = store.begin_run("tune", "t", config={}, provenance={})
+        p = Point(64, 64, 8, format="csr", prune=PruneSpec("row_group", 0.9, 4))
+        q = Point(64, 64, 8, format="csr", prune=PruneSpec("row_group", 0.98, 16))
+        mid = store.add_measurement(run, Measurement(p, "ok", speedup=2.29,
+                                                     speedup_ci=(2.2, 2.41)))
+        qid = store.add_measurement(run, Measurement(q, "ok", speedup=5.0, speedup_ci=(4.5, 5.5)))
+        dense = {"dense": True, "accuracy": 0.96, "status": "ok"}
+        rec = flatten({"kind": "candidate", "prune": {"pattern": "row_group", "rate": 0.9,
+                                                      "group_size": 4}, "accuracy": 0.958,
+                       "status": "ok", "speedup": 2.29, "measurement_id": mid})
+        front = [FrontRow(1, q.label(), (5.0, 0.98), qid, q.as_dict(), OBJ)]
+        decide_and_store(suite, store, run, front, [dense, rec])
+        d = stored_decision(store.train_results(run_id=run))  # as stored (JSON)
+    finally:
+        store.close()
+    cis = {r["label"]: (r["speedup_ci"], r["status"]) for r in d["rows"]}
+    assert cis == {"row_group g=4 at 90%": ([2.2, 2.41], "ok"),
+                   "row_group g=16 at 98%": ([4.5, 5.5], "not trained")}
+    text = format_answer(d)
+    assert "2.29x [2.20, 2.41]" in text and "5.00x [4.50, 5.50]" in text
