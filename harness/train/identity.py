@@ -9,14 +9,20 @@ of `tune` reuses an earlier run's model instead of training it again
   digest of every training setting of the suite's `train:` section (`train_digest`).
 - MODEL_IDENTITY: CONFIG_IDENTITY and the epochs actually trained (records stored before the
   digest existed differ in nothing else when the suite's epochs changed).
+
+A record is reused only if the training code is also the same (`training_code`, a digest of the
+source that prunes and trains, like the measuring code in `harness.measure.context`); it is kept
+out of the identity, so the report shows a model trained again by changed code once, the latest.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 CONFIG_IDENTITY = ("dense", "model", "dataset", "schedule", "seed", "train_digest", "pattern",
@@ -51,6 +57,23 @@ def train_digest(spec: Any, seed: int) -> str:
     """A short digest of `train_settings`: equal digests, equal training."""
     text = json.dumps(train_settings(spec, seed), sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+# packages whose code decides what a trained model's accuracy means
+TRAINING_CODE = ("core", "pruning", "train")
+
+
+@functools.cache
+def training_code() -> str:
+    """SHA-1 (16 hex digits) over the path and bytes of every .py file of TRAINING_CODE."""
+    base = Path(__file__).resolve().parent.parent
+    h = hashlib.sha1()
+    for pkg in TRAINING_CODE:
+        for path in sorted((base / pkg).rglob("*.py")):
+            h.update(path.relative_to(base).as_posix().encode())
+            h.update(b"\0")
+            h.update(path.read_bytes())
+    return h.hexdigest()[:16]
 
 
 def _plain(v: Any) -> Any:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.core.errors import UnsupportedError
 from harness.core.point import PruneSpec
-from harness.train.identity import train_digest
+from harness.train.identity import train_digest, training_code
 from harness.train.scope import RATE_PREFIX, check_scope, layer_rates
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ def _base(spec: TrainSpec, seed: int) -> dict:
     """What every record of this training carries; `train_digest` names all its settings, so an
     earlier run's record is reused only for the same training (`harness.train.identity`)."""
     return {"model": spec.model, "dataset": spec.dataset, "schedule": spec.schedule, "seed": seed,
-            "train_digest": train_digest(spec, seed)}
+            "train_digest": train_digest(spec, seed), "training_code": training_code()}
 
 
 def planned(spec: TrainSpec, prune: PruneSpec | None, *, seed: int = 0) -> dict:
@@ -119,8 +119,8 @@ def train_candidates(spec: TrainSpec, candidates: Sequence[Any], *, device: str 
     the candidate is a Point, plus model, dataset, schedule, seed. A trained record (dense or
     candidate) also holds signal_died (its loss never left chance); a candidate's holds
     accuracy_before / loss_before (the pruned model before fine-tuning) and its schedule's
-    extras (ADMM residuals, group-lasso training FLOPs, …). Every record holds train_digest
-    (`harness.train.identity`); one the time budget stopped early, budget_cut.
+    extras (ADMM residuals, group-lasso training FLOPs, …). Every record holds train_digest and
+    training_code (`harness.train.identity`); one the time budget stopped early, budget_cut.
 
     budget_s (default spec.budget_s; None = unlimited) bounds the fine-tuning wall time: each
     configuration gets an equal share of what is left, checked between epochs; configurations

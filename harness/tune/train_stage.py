@@ -7,6 +7,9 @@ and stored as soon as it is trained (a run killed during training keeps what fin
 report joins the rest with the best measured kernel of the same pruning.
 The format and backend do not change accuracy, so candidates that differ only in them are
 trained once and the fastest kernel speedup is attached.
+A model that an earlier run of the study trained by the same settings is not trained again: its
+record is copied into this run, marked `reused` (`harness.train.identity` says what "the same"
+means); `--fresh` trains every configuration again.
 """
 
 from __future__ import annotations
@@ -143,14 +146,16 @@ _RUN_KEYS = ("id", "run_id", "speedup", "measurement_id", "point", "point_key", 
 
 def reusable(train: Sequence[dict]) -> dict[tuple, dict]:
     """Stored training records that can stand for a model trained again, by their
-    CONFIG_IDENTITY: trained ("ok"), with a train digest, not stopped early by the time budget;
-    the latest of each model."""
-    from harness.train.identity import CONFIG_IDENTITY, identity
+    CONFIG_IDENTITY: trained ("ok"), with a train digest, by this training code, not stopped
+    early by the time budget; the latest of each model."""
+    from harness.train.identity import CONFIG_IDENTITY, identity, training_code
 
+    code = training_code()
     out: dict[tuple, dict] = {}
     for rec in train:
         if rec.get("kind") not in ("dense", "candidate") or rec.get("status") != "ok" \
-                or not rec.get("train_digest") or rec.get("budget_cut"):
+                or not rec.get("train_digest") or rec.get("budget_cut") \
+                or rec.get("training_code") != code:
             continue
         out[identity(flatten(rec), CONFIG_IDENTITY)] = rec
     return out

@@ -127,7 +127,8 @@ def _earlier(suite, **extra):
 
 
 @pytest.mark.parametrize(("case", "retrained"), [
-    ("same", 0), ("fresh", 1), ("budget_cut", 1), ("other_training", 1), ("failed", 1)])
+    ("same", 0), ("fresh", 1), ("budget_cut", 1), ("other_training", 1), ("failed", 1),
+    ("other_code", 1)])
 def test_only_a_finished_record_of_the_same_training_is_reused(monkeypatch, case, retrained):
     import dataclasses
 
@@ -137,7 +138,8 @@ def test_only_a_finished_record_of_the_same_training_is_reused(monkeypatch, case
 
     suite = loads_suite(SUITE)
     earlier = _earlier(suite, **({"budget_cut": True} if case == "budget_cut" else {}),
-                       **({"status": "unsupported: x"} if case == "failed" else {}))
+                       **({"status": "unsupported: x"} if case == "failed" else {}),
+                       **({"training_code": "0" * 16} if case == "other_code" else {}))
     trained: list = []
 
     def fake(spec, prunes, *, device, budget_s, seed, progress):
