@@ -7,9 +7,11 @@ time (↓) and the model's pruning rate (↑, weights removed / all Linear and C
     predicted model time = T_rest + Σ_layers T(layer, choice)
 
 T_rest and each dense layer time come from one interleaved run of the dense model
-(harness.models.share); a sparse layer's time is its dense time divided by the speedup the
-measurement core (`Bench`) measured for its (shape, choice), each distinct (shape, choice) measured
-once and cached for the study (a per-round ratio, so drift between the two runs cancels). Masks
+(harness.models.share: the layer modules themselves, x·Wᵀ); a sparse layer's time is the median
+the measurement core (`Bench`) measured for its (shape, choice) — the backend's product on a K×N
+operand, as the exported layer runs it — each distinct (shape, choice) measured once and cached
+for the study. (Not dense time / Bench's speedup: Bench's dense baseline is W·X, which on the CPU
+at N = 16 ran 1.6× faster than nn.Linear's x·Wᵀ, so that ratio overstated the model speedup.) Masks
 alone bring no speed (ouyang-pruning-in-dnn-survey.md); the row groups are those of
 hartenstein-weight-pruning-gpus.md.
 
@@ -134,8 +136,8 @@ class ModelSearch:
         for (g, opt, rate), m in zip(todo.values(), self.bench.measure_many(
                 [self._point(g, opt, rate) for g, opt, rate in todo.values()]), strict=True):
             key = (g.key, opt, rate)
-            if m.status == "ok" and m.speedup:
-                self.cache[key] = self.dense_s(g.key) / m.speedup
+            if m.status == "ok" and m.stats is not None:
+                self.cache[key] = m.stats.median
             else:
                 self.cache[key], self.reasons[key] = None, m.reason or m.status
 
@@ -189,6 +191,15 @@ class ModelTuneResult:
     chosen_result: ModelResult | None = None
     uniform_result: ModelResult | None = None
     failures: tuple[str, ...] = ()
+
+    @property
+    def best_per_layer(self) -> Candidate | None:
+        """The fastest configuration the search found that is not uniform, at the chosen one's
+        least rate (to compare with the best uniform at an equal model pruning rate)."""
+        target = min((c.rate for c in (self.chosen, self.best_uniform) if c), default=None)
+        if target is None:
+            return None
+        return fastest_at([c for c in self.candidates if not c.uniform], target)
 
 
 def is_model_suite(path: str | Path) -> bool:
@@ -384,6 +395,12 @@ def format_result(result: ModelTuneResult, target: float) -> str:
                                     result.dense_model_s))
     elif result.best_uniform is not None:
         parts.append("the best uniform configuration is the fastest one")
+    layered, uni = result.best_per_layer, result.best_uniform
+    if layered is not None and uni is not None:
+        parts.append(f"best per-layer (search): {layered.label()} at {layered.rate:.1%}: "
+                     f"predicted {_x(result.dense_model_s / layered.time_s)}, model time "
+                     f"{layered.time_s / uni.time_s:.2f} of the best uniform's "
+                     f"({uni.rate:.1%})")
     if result.failures:
         parts.append("could not run: " + "; ".join(result.failures[:5]))
     return "\n\n".join(parts)
