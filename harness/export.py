@@ -43,8 +43,9 @@ SAMPLE_COLUMNS = ("measurement_id", "i", "seconds")
 MODEL_COLUMNS = ("id", "run_id", "kind", "dense", "status", "model", "dataset", "schedule",
                  "pattern", "pruning_rate", "group_size", "block", "nm", "aggregation",
                  "accuracy", "val_accuracy", "loss", "sparsity", "speedup", "measurement_id")
-DECISION_COLUMNS = ("decision_id", "run_id", "label", "speedup", "accuracy", "drop", "within",
-                    "status", "measurement_id", "recommended", "dense_accuracy", "budget_text")
+DECISION_COLUMNS = ("decision_id", "run_id", "label", "speedup", "speedup_ci_lo",
+                    "speedup_ci_hi", "accuracy", "drop", "within", "status", "measurement_id",
+                    "recommended", "dense_accuracy", "budget_text")
 
 
 def frames(storage: str | Store | None = None, *, study: str | None = None,
@@ -156,11 +157,19 @@ def decision_rows(decision: Mapping[str, Any] | None) -> list[dict[str, Any]]:
     if decision is None:
         return []
     rec = decision.get("recommended") or {}
-    return [{"decision_id": decision.get("id"), "run_id": decision.get("run_id"), **row,
+    return [{"decision_id": decision.get("id"), "run_id": decision.get("run_id"), **_ci(row),
              "recommended": bool(rec) and row.get("label") == rec.get("label"),
              "dense_accuracy": decision.get("dense_accuracy"),
              "budget_text": decision.get("budget_text")}
             for row in decision.get("rows", [])]
+
+
+def _ci(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A decision row with its speedup's CI as two columns, as in the measurements frame."""
+    out = {k: v for k, v in row.items() if k != "speedup_ci"}
+    ci = row.get("speedup_ci")
+    out["speedup_ci_lo"], out["speedup_ci_hi"] = (ci[0], ci[1]) if ci else (None, None)
+    return out
 
 
 INT_COLUMNS = ("id", "run_id", "measurement_id", "decision_id", "number", "i", "group_size")

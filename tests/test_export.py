@@ -99,10 +99,13 @@ def test_export_reads_back_the_numbers_the_report_shows(finished, tmp_path, fmt)
 
     decision = tables["decision"]
     rows = data.decision["rows"]
+    assert any(r.get("speedup_ci") for r in rows), "no decision row carries a speedup CI"
     assert list(decision["label"]) == [r["label"] for r in rows]
     for (_, got), want in zip(decision.iterrows(), rows, strict=True):
         assert _same(want["speedup"], got["speedup"])
         assert _same(want["accuracy"], got["accuracy"])
+        ci = want.get("speedup_ci") or (None, None)  # the CI as the measurements' two columns
+        assert _same(ci[0], got["speedup_ci_lo"]) and _same(ci[1], got["speedup_ci_hi"])
         assert _same(want["within"], None if pd.isna(got["within"]) else bool(got["within"]))
     rec = data.decision["recommended"]
     assert list(decision.loc[decision["recommended"].astype(bool), "label"]) == (
