@@ -148,7 +148,7 @@ def train_candidates(spec: TrainSpec, candidates: Sequence[Any], *, device: str 
             deadline = None
             if budget is not None:
                 left = budget - (time.perf_counter() - t_start)
-                deadline = time.perf_counter() + left / max(1, len(unique) - len(done))
+                deadline = Deadline(time.perf_counter() + left / max(1, len(unique) - len(done)))
             done[prune] = _train_one(schedule, spec, dense, data, prune, cfg, sched_opts, opts,
                                      prune_kw, device, seed, deadline,
                                      skip=budget is not None and left <= 0)
@@ -176,8 +176,30 @@ def _train_one(schedule, spec, dense, data, prune, cfg, sched_opts, opts, prune_
     except UnsupportedError as err:
         return dict(empty, status=f"unsupported: {err}")
     # the stage's time budget stopped it early: a shorter training, never reused as the full one
-    cut = deadline is not None and time.perf_counter() > deadline
+    cut = isinstance(deadline, Deadline) and deadline.passed
     return dict(res.as_record(), status="ok", **({"budget_cut": True} if cut else {}))
+
+
+class Deadline(float):
+    """A time.perf_counter() deadline that remembers whether a schedule found it passed: every
+    check (`time.perf_counter() > deadline`, in the trainer and the schedules) that comes out
+    true stops or skips training, so `passed` tells a training cut short by the budget from one
+    that finished all its epochs a little late. Python asks the right operand's reflected
+    comparison first when its type subclasses the left's, so a plain float on the left still
+    reaches these methods."""
+
+    passed = False
+
+    def _seen(self, hit: bool) -> bool:
+        if hit:
+            self.passed = True
+        return hit
+
+    def __lt__(self, other: float) -> bool:  # other > deadline
+        return self._seen(float(self) < other)
+
+    def __le__(self, other: float) -> bool:  # other >= deadline
+        return self._seen(float(self) <= other)
 
 
 def trial_objective(spec: TrainSpec, *, pruned: type[Exception], device: str = "cpu",

@@ -162,3 +162,32 @@ def test_only_a_finished_record_of_the_same_training_is_reused(monkeypatch, case
         assert cand["accuracy"] == 0.93 and (cand["speedup"], cand["measurement_id"]) == (2.0, 100)
         assert all(r["reused"] for r in out) and "id" not in cand  # the dense model too
     assert sorted(map(repr, store.added)) == sorted(map(repr, out))
+
+
+def test_a_training_is_marked_cut_only_when_the_budget_stopped_it():
+    """A schedule that found its deadline passed (and stopped) is `budget_cut`; one that ran all
+    its epochs and merely ended after the deadline is not, so it can be reused."""
+    import time
+    from types import SimpleNamespace
+
+    from harness.core.point import PruneSpec
+    from harness.train.stage import Deadline, _train_one
+
+    def schedule(stops: bool):
+        def run(model, data, prune, cfg, *, deadline, **_):
+            time.sleep(0.02)  # past the deadline either way
+            if stops and time.perf_counter() > deadline:
+                pass  # the trainer would break here: an epoch left out
+            return SimpleNamespace(as_record=lambda: {"accuracy": 0.9, "epochs": 1})
+        return run
+
+    spec = SimpleNamespace(schedule="oneshot", pretrain_epochs=1)
+    for stops, cut in ((True, True), (False, False)):
+        deadline = Deadline(time.perf_counter() + 0.001)
+        rec = _train_one(schedule(stops), spec, object(), None, PruneSpec("row_group", 0.9, 4),
+                         None, {}, {}, {}, "cpu", 0, deadline, skip=False)
+        assert rec["status"] == "ok" and rec.get("budget_cut", False) is cut
+    own = Deadline(1.0)
+    assert own > 0 and not own.passed  # its own comparisons never mark it
+    d = Deadline(time.perf_counter() + 60)
+    assert not time.perf_counter() > d and not d.passed
