@@ -93,7 +93,8 @@ def decide(records: Sequence[Mapping[str, Any]], budget: Budget,
     (`harness.measure.alternatives`): each row is also compared with it, and the decision says
     when that dense product alone beats the recommendation (its accuracy is not checked)."""
     alt = dict(dense_alt or {})
-    cis = {k: (float(v[0]), float(v[1])) for k, v in (speedup_ci or {}).items() if v}
+    cis: dict[Any, tuple[float, float]] = {k: (float(v[0]), float(v[1]))
+                                           for k, v in (speedup_ci or {}).items() if v}
     dense = next((r for r in records if r.get("dense")), None)
     dense_acc = _num(dense.get("accuracy")) if dense else None
     rows: list[Row] = []

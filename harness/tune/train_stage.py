@@ -114,7 +114,7 @@ def run_training(suite: Suite, store: Store, run_id: int, front: Sequence[FrontR
         return stored[id(raw)]
 
     n = len(chosen)
-    reused = [copy_reused(found[c[0]]) for c in chosen if found[c[0]] is not None]
+    reused = [copy_reused(rec) for rec in (found[c[0]] for c in chosen) if rec is not None]
     for i, raw in enumerate(reused, 1):
         rec = keep(raw)
         say(f"  [{i}/{n}] {describe(rec)}: reused (run {raw['reused_from']['run_id']}), "
