@@ -356,6 +356,19 @@ def format_front(result: ModelTuneResult) -> str:
     return "\n".join(lines)
 
 
+def format_uniforms(result: ModelTuneResult) -> str:
+    """The uniform baselines: the fastest uniform option at each rate (search predictions)."""
+    best: dict[float, Candidate] = {}
+    for c in result.candidates:
+        if c.uniform and (c.rate not in best or c.time_s < best[c.rate].time_s):
+            best[c.rate] = c
+    lines = ["uniform baselines (fastest option per rate):"]
+    for rate in sorted(best):
+        c = best[rate]
+        lines.append(f"  {rate:>6.1%}  {_x(result.dense_model_s / c.time_s):>7}  {c.label()}")
+    return "\n".join(lines)
+
+
 def format_layers(r: ModelResult) -> str:
     """The per-layer table: layer, shape, share of dense time, chosen config, layer speedup."""
     rows = [("layer", "shape (MxKxN)", "share", "configuration", "speedup")]
@@ -384,7 +397,7 @@ def format_outcome(title: str, c: Candidate, r: ModelResult | None, dense_s: flo
 
 
 def format_result(result: ModelTuneResult, target: float) -> str:
-    parts = [format_front(result)]
+    parts = [format_front(result), format_uniforms(result)]
     if result.chosen is None:
         parts.append(f"no configuration reaches the model pruning rate {target:.0%}")
     else:

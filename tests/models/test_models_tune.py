@@ -187,3 +187,4 @@ def test_the_best_per_layer_configuration_is_compared_at_the_chosen_rate():
     text = format_result(r, 0.9)
     assert "best per-layer (search): a: csr/numba unstructured 95%; b: dense at 90.0%" in text
     assert "predicted 2.67x, model time 0.75 of the best uniform's (90.0%)" in text
+    assert "uniform baselines (fastest option per rate):\n   90.0%    2.00x  uniform dense" in text
