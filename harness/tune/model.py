@@ -191,15 +191,13 @@ class ModelTuneResult:
     chosen_result: ModelResult | None = None
     uniform_result: ModelResult | None = None
     failures: tuple[str, ...] = ()
+    target_rate: float = 0.9
 
     @property
     def best_per_layer(self) -> Candidate | None:
-        """The fastest configuration the search found that is not uniform, at the chosen one's
-        least rate (to compare with the best uniform at an equal model pruning rate)."""
-        target = min((c.rate for c in (self.chosen, self.best_uniform) if c), default=None)
-        if target is None:
-            return None
-        return fastest_at([c for c in self.candidates if not c.uniform], target)
+        """The fastest configuration the search found that is not uniform, at or above the
+        target rate (compared with the best uniform one there)."""
+        return fastest_at([c for c in self.candidates if not c.uniform], self.target_rate)
 
 
 def is_model_suite(path: str | Path) -> bool:
@@ -339,7 +337,7 @@ def tune_model(path: str | Path, *, trials: int | None = None, timeout_s: float 
                                   probe=probe, hot=suite.measure.mode == "hot")
     return ModelTuneResult(suite.name, search.shares.model_s, cands, pareto_front(cands), chosen,
                            best_u, results[0], results[1] if best_u != chosen else results[0],
-                           tuple(dict.fromkeys((*failed_u, *failed_t))))
+                           tuple(dict.fromkeys((*failed_u, *failed_t))), suite.target_rate)
 
 
 # -- terminal ------------------------------------------------------------------------------------

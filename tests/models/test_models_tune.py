@@ -153,7 +153,7 @@ def test_the_search_on_a_tiny_model_exports_the_fastest_config_at_the_target(tin
     assert "predicted " in text and " / measured " in text
     layered = r.best_per_layer
     if layered is not None:  # the search's best mixed configuration, compared in the output
-        assert not layered.uniform and layered.rate >= r.chosen.rate - 1e-9
+        assert not layered.uniform and layered.rate >= 0.9 - 1e-9
         assert "best per-layer (search)" in text
     for front in r.front:
         assert not any(o.time_s < front.time_s and o.rate > front.rate for o in r.candidates)
@@ -183,7 +183,7 @@ def test_the_best_per_layer_configuration_is_compared_at_the_chosen_rate():
     slow_low = Candidate((("a", DENSE, 0.0), ("b", Option("csr", "numba"), 0.5)), 1.0, 0.3)
     r = ModelTuneResult("s", 4.0, (u90, mixed, slow_low), pareto_front([u90, mixed, slow_low]),
                         mixed, u90)
-    assert r.best_per_layer is mixed  # slow_low is faster but prunes less
+    assert r.best_per_layer is mixed  # slow_low is faster but prunes less than the target
     text = format_result(r, 0.9)
     assert "best per-layer (search): a: csr/numba unstructured 95%; b: dense at 90.0%" in text
     assert "predicted 2.67x, model time 0.75 of the best uniform's (90.0%)" in text
