@@ -162,10 +162,12 @@ def reusable(train: Sequence[dict]) -> dict[tuple, dict]:
 
 
 def copy_reused(rec: dict) -> dict:
-    """An earlier run's record for this run: its model's keys, marked reused and where from."""
+    """An earlier run's record for this run: its model's keys, marked reused and where from (the
+    run that trained it, also when that run's record was itself reused later)."""
     out = {k: v for k, v in rec.items() if k not in _RUN_KEYS}
     out["reused"] = True
-    out["reused_from"] = {"run_id": rec.get("run_id"), "id": rec.get("id")}
+    out["reused_from"] = rec.get("reused_from") or {"run_id": rec.get("run_id"),
+                                                     "id": rec.get("id")}
     return out
 
 

@@ -161,6 +161,10 @@ def test_only_a_finished_record_of_the_same_training_is_reused(monkeypatch, case
         assert cand["reused"] and cand["reused_from"] == {"run_id": 1, "id": 5}
         assert cand["accuracy"] == 0.93 and (cand["speedup"], cand["measurement_id"]) == (2.0, 100)
         assert all(r["reused"] for r in out) and "id" not in cand  # the dense model too
+        from harness.tune.train_stage import copy_reused
+
+        again = copy_reused({**cand, "id": 9, "run_id": 2})  # reused once more by a third run
+        assert again["reused_from"] == {"run_id": 1, "id": 5}  # still the run that trained it
     assert sorted(map(repr, store.added)) == sorted(map(repr, out))
 
 
