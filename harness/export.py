@@ -44,8 +44,8 @@ MODEL_COLUMNS = ("id", "run_id", "kind", "dense", "status", "model", "dataset", 
                  "pattern", "pruning_rate", "group_size", "block", "nm", "aggregation",
                  "accuracy", "val_accuracy", "loss", "sparsity", "speedup", "measurement_id")
 DECISION_COLUMNS = ("decision_id", "run_id", "label", "speedup", "speedup_ci_lo",
-                    "speedup_ci_hi", "accuracy", "drop", "within", "status", "measurement_id",
-                    "recommended", "dense_accuracy", "budget_text")
+                    "speedup_ci_hi", "vs_fastest_dense", "accuracy", "drop", "within", "status",
+                    "measurement_id", "recommended", "dense_accuracy", "budget_text")
 
 
 def frames(storage: str | Store | None = None, *, study: str | None = None,
