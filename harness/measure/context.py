@@ -19,6 +19,8 @@ from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.core.digest import source_digest
+
 # packages whose code decides what a stored timing means
 MEASURING_CODE = ("core", "measure", "backends", "kernels", "formats", "pruning")
 
@@ -32,14 +34,7 @@ CODE_FIELD = "measuring_code"
 @functools.cache
 def code_digest(root: str | None = None) -> str:
     """SHA-1 (16 hex digits) over the path and bytes of every .py file of MEASURING_CODE."""
-    base = Path(root) if root else Path(__file__).resolve().parent.parent
-    h = hashlib.sha1()
-    for pkg in MEASURING_CODE:
-        for path in sorted((base / pkg).rglob("*.py")):
-            h.update(path.relative_to(base).as_posix().encode())
-            h.update(b"\0")
-            h.update(path.read_bytes())
-    return h.hexdigest()[:16]
+    return source_digest(MEASURING_CODE, Path(root)) if root else source_digest(MEASURING_CODE)
 
 
 def _plain(obj: Any) -> Any:

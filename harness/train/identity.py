@@ -22,8 +22,9 @@ import functools
 import hashlib
 import json
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
+
+from harness.core.digest import source_digest
 
 CONFIG_IDENTITY = ("dense", "model", "dataset", "schedule", "seed", "train_digest", "pattern",
                    "pruning_rate", "group_size", "block", "nm", "aggregation")
@@ -66,14 +67,7 @@ TRAINING_CODE = ("core", "pruning", "train")
 @functools.cache
 def training_code() -> str:
     """SHA-1 (16 hex digits) over the path and bytes of every .py file of TRAINING_CODE."""
-    base = Path(__file__).resolve().parent.parent
-    h = hashlib.sha1()
-    for pkg in TRAINING_CODE:
-        for path in sorted((base / pkg).rglob("*.py")):
-            h.update(path.relative_to(base).as_posix().encode())
-            h.update(b"\0")
-            h.update(path.read_bytes())
-    return h.hexdigest()[:16]
+    return source_digest(TRAINING_CODE)
 
 
 def _plain(v: Any) -> Any:
