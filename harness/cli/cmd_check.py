@@ -91,7 +91,14 @@ def check_file_and_suite(file: str) -> tuple[str, Suite | None]:
 
 def _other_summary(file: str, doc: Document) -> str:
     from harness.config.tuner import profile_from_doc
+    from harness.models.suite import is_model_suite
 
+    if is_model_suite(doc.data):  # a whole-model suite (harness tune searches it per layer)
+        from harness.models.suite import parse as parse_model
+
+        m = parse_model(doc)
+        return (f"model suite: {m.model} at batch {m.batch}, {len(m.layer_options)} layer "
+                f"option(s) × {len(m.rates)} rate(s), {m.trials} trials")
     if "tuners" in Path(file).parts[:-1] or "sampler" in doc.data:
         t = profile_from_doc(doc, path=file, default_name=Path(file).stem)
         trials = "until exhausted" if t.trials is None else f"{t.trials} trials"

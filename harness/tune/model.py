@@ -208,12 +208,17 @@ def is_model_suite(path: str | Path) -> bool:
 
 
 def pareto_front(cands: Sequence[Candidate]) -> tuple[Candidate, ...]:
-    """Candidates no other beats in both time (↓) and rate (↑), fastest first (ties: one)."""
-    front: list[Candidate] = []
-    for c in sorted(cands, key=lambda c: (c.time_s, -c.rate)):
-        if not front or c.rate > front[-1].rate + 1e-12:
-            front.append(c)
-    return tuple(front)
+    """Candidates no other beats in both time (↓) and rate (↑), fastest first: the one front
+    function (harness.pareto.front), with equal (time, rate) pairs listed once."""
+    from harness.pareto import front
+
+    seen: set[tuple[float, float]] = set()
+    out = []
+    for c in front(list(cands), ["minimize", "maximize"], values=lambda c: (c.time_s, c.rate)):
+        if (c.time_s, c.rate) not in seen:
+            seen.add((c.time_s, c.rate))
+            out.append(c)
+    return tuple(out)
 
 
 def fastest_at(cands: Sequence[Candidate], target: float) -> Candidate | None:
