@@ -1,6 +1,6 @@
 """The design's import rules, checked on the source (AST), so a seam cannot erode silently:
 
-* measure, backends, pruning and formats never import tune, cli or report;
+* measure, backends, pruning, formats and models never import tune, cli or report;
 * report never imports backends or the timer (it draws stored results, it does not measure);
 * only harness/tune/ imports optuna;
 * `import harness` loads none of cupy, triton, pynvml (heavy or optional libraries are lazy).
@@ -22,6 +22,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "backends": ("harness.tune", "harness.cli", "harness.report"),
     "pruning": ("harness.tune", "harness.cli", "harness.report"),
     "formats": ("harness.tune", "harness.cli", "harness.report"),
+    "models": ("harness.tune", "harness.cli", "harness.report"),
     "report": ("harness.backends", "harness.measure.timer"),
 }
 

@@ -156,7 +156,7 @@ def parse(doc: Document) -> ModelSuite:
     if in_shape is not None:
         shape = r.names(in_shape, "in_shape", "positive integers")
         in_shape = tuple(r.count(v, f"in_shape[{i}]") for i, v in enumerate(shape))
-    from harness.tune.samplers import SAMPLERS  # the registry only; Optuna loads lazily
+    from harness.config.names import SAMPLERS  # the names the suite language accepts
 
     options, rates, allow_dense = _choices(r, data.get("choices"))
     return ModelSuite(
@@ -166,7 +166,7 @@ def parse(doc: Document) -> ModelSuite:
         threads=r.integer(data.get("threads"), "threads", nullable=True),
         seed=r.count(data.get("seed", 0), "seed", minimum=0),
         trials=r.count(data.get("trials", 20), "trials"),
-        sampler=r.choice(data.get("sampler", "tpe"), "sampler", SAMPLERS.names()),
+        sampler=r.choice(data.get("sampler", "tpe"), "sampler", SAMPLERS),
         target_rate=r.fraction(data.get("target_rate", 0.9), "target_rate"),
         options=options, rates=rates, allow_dense=allow_dense,
         measure=_measure(r, data.get("measure")))
