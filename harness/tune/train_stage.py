@@ -276,22 +276,33 @@ def _speedup_cis(store: Store, mids: Sequence[int | None]) -> dict[int, tuple[fl
 
 
 def _dense_alternatives(store: Store, records: Sequence[dict]) -> dict[int, tuple[str, float]]:
-    """Per linked measurement: the fastest cheaper dense dtype timed with its problem."""
+    """Per linked measurement: the fastest cheaper dense dtype timed with its problem. One
+    value per problem (the median over the problem's linked measurements, each Bench timed it
+    once), so every row of a problem is compared with the same dense product."""
+    import statistics
+
     from harness.core import counter_keys as ck
 
-    out: dict[int, tuple[str, float]] = {}
+    timed: dict[int, tuple[str, str, float]] = {}  # mid → (problem, dtype, speedup)
     for rec in records:
         mid = rec.get("measurement_id")
-        if mid is None or mid in out:
+        if mid is None or mid in timed:
             continue
         try:
-            counters = store.get_measurement(mid).measurement.counters
+            m = store.get_measurement(mid).measurement
         except KeyError:  # a record that points at nothing stored has no alternative
             continue
-        if counters.get(ck.DENSE_ALT_FASTEST) and counters.get(ck.DENSE_ALT_FASTEST_SPEEDUP):
-            out[mid] = (str(counters[ck.DENSE_ALT_FASTEST]),
-                        float(counters[ck.DENSE_ALT_FASTEST_SPEEDUP]))
-    return out
+        c = m.counters
+        if c.get(ck.DENSE_ALT_FASTEST) and c.get(ck.DENSE_ALT_FASTEST_SPEEDUP):
+            timed[mid] = (m.point.baseline().key(), str(c[ck.DENSE_ALT_FASTEST]),
+                          float(c[ck.DENSE_ALT_FASTEST_SPEEDUP]))
+    per_problem: dict[str, list[tuple[str, float]]] = {}
+    for problem, dtype, speedup in timed.values():
+        per_problem.setdefault(problem, []).append((dtype, speedup))
+    agreed = {problem: (statistics.mode(d for d, _ in found),
+                        statistics.median(s for _, s in found))
+              for problem, found in per_problem.items()}
+    return {mid: agreed[problem] for mid, (problem, _, _) in timed.items()}
 
 
 def flatten(rec: dict) -> dict:

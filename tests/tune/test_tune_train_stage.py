@@ -130,6 +130,19 @@ def test_the_decision_compares_with_the_fastest_dense_dtype_stored_with_the_meas
         assert d["rows"][0]["vs_fastest_dense"] == 0.5
         d = decide_and_store(suite, store, run, [], [dense, {**rec, "measurement_id": bare}])
         assert d["dense_alternative"] is None and d["rows"][0]["vs_fastest_dense"] is None
+        # another Bench timed the same problem's bf16 at 2.0: every row of the problem is
+        # compared with one value, the median (3.0), not each with its own Bench's
+        q = Point(64, 64, 8, format="csr", prune=PruneSpec("row_group", 0.5, 4))
+        other = store.add_measurement(run, Measurement(
+            q, "ok", speedup=1.5, speedup_ci=(1.5, 1.5),
+            counters={**counters, "dense_alt.fastest_speedup": 2.0}))
+        rec2 = flatten({"kind": "pruned", "prune": {"pattern": "row_group", "rate": 0.5,
+                                                    "group_size": 4}, "accuracy": 0.959,
+                        "status": "ok", "speedup": 1.5, "measurement_id": other})
+        d = decide_and_store(suite, store, run, [], [dense, rec, rec2])
+        assert d["dense_alternative"] == {"dtype": "bfloat16", "speedup": 3.0}
+        vs = sorted(r["vs_fastest_dense"] for r in d["rows"])
+        assert vs == [0.5, 2.0 / 3.0]
     finally:
         store.close()
 
