@@ -60,6 +60,15 @@ class Document:
         """An InputError located at `path` in this document (see InputError for `kw`)."""
         return InputError(message, file=self.file, line=self.line(path), path=path or None, **kw)
 
+    def refuse_unknown(self, mapping: Mapping[str, Any], path: str,
+                       allowed: tuple[str, ...]) -> None:
+        """An InputError at the first key of `mapping` (found at `path`) not in `allowed`, for
+        the loaders that validate by hand (graph and model suites; GEMM suites use the schema)."""
+        for k in mapping:
+            if k not in allowed:
+                raise self.error(f"{path}.{k}" if path else k,
+                                 f"unknown key {k!r}; expected one of {', '.join(allowed)}")
+
 
 def _line(node: yaml.Node) -> int:
     return node.start_mark.line + 1

@@ -70,15 +70,8 @@ class _Reader:
             return {}
         if not isinstance(value, dict):
             raise self.doc.error(key, expected="a mapping", value=value)
-        self.no_unknown(value, key, allowed)
+        self.doc.refuse_unknown(value, key, allowed)
         return value
-
-    def no_unknown(self, mapping: dict[str, Any], path: str, allowed: tuple[str, ...]) -> None:
-        for k in mapping:
-            if k not in allowed:
-                where = f"{path}.{k}" if path else k
-                raise self.doc.error(where, f"unknown key {k!r}; expected one of "
-                                     f"{', '.join(allowed)}")
 
     def choice(self, mapping: dict[str, Any], key: str, path: str, options: tuple[str, ...] | list[str],
                default: str) -> str:
@@ -123,7 +116,7 @@ class _Reader:
 def parse(doc: Document) -> GraphSuite:
     r = _Reader(doc)
     data = doc.data
-    r.no_unknown(data, "", ("name", "seed", "network", "inputs", "cases", "device", "variants",
+    r.doc.refuse_unknown(data, "", ("name", "seed", "network", "inputs", "cases", "device", "variants",
                             "measure", "tune"))
     name = data.get("name", Path(doc.file).stem)
     if not isinstance(name, str) or not name:
@@ -168,7 +161,7 @@ def _tune(r: _Reader, value: Any, device: str) -> TuneSpace | None:
     if not isinstance(value, dict):
         raise doc.error("tune", expected="a mapping {case, variants, batch, threads, sampler, "
                         "trials}", value=value)
-    r.no_unknown(value, "tune", ("case", "variants", "batch", "threads", "sampler", "trials"))
+    r.doc.refuse_unknown(value, "tune", ("case", "variants", "batch", "threads", "sampler", "trials"))
     (case,) = _cases(r, [value.get("case")], path="tune.case")
     from harness.tune.samplers import SAMPLERS  # the registry only; Optuna loads lazily
 
@@ -198,7 +191,7 @@ def _cases(r: _Reader, value: Any, path: str | None = None) -> tuple[Case, ...]:
         path = where or f"cases[{i}]"
         if not isinstance(item, dict):
             raise doc.error(path, expected="a mapping {neurons, layers}", value=item)
-        r.no_unknown(item, path, ("neurons", "layers", "inputs"))
+        r.doc.refuse_unknown(item, path, ("neurons", "layers", "inputs"))
         neurons = item.get("neurons")
         if neurons not in CONFIGS:
             raise doc.error(f"{path}.neurons", expected="one of "

@@ -98,19 +98,12 @@ class _Reader:
     def __init__(self, doc: Document) -> None:
         self.doc = doc
 
-    def no_unknown(self, mapping: dict[str, Any], path: str, allowed: tuple[str, ...]) -> None:
-        for k in mapping:
-            if k not in allowed:
-                where = f"{path}.{k}" if path else k
-                raise self.doc.error(where, f"unknown key {k!r}; expected one of "
-                                     f"{', '.join(allowed)}")
-
     def mapping(self, value: Any, path: str, allowed: tuple[str, ...]) -> dict[str, Any]:
         if value is None:
             return {}
         if not isinstance(value, dict):
             raise self.doc.error(path, expected="a mapping", value=value)
-        self.no_unknown(value, path, allowed)
+        self.doc.refuse_unknown(value, path, allowed)
         return value
 
     def integer(self, value: Any, path: str, *, minimum: int = 1,
@@ -147,7 +140,7 @@ class _Reader:
 def parse(doc: Document) -> ModelSuite:
     r = _Reader(doc)
     data = doc.data
-    r.no_unknown(data, "", TOP_KEYS)
+    r.doc.refuse_unknown(data, "", TOP_KEYS)
     name = data.get("name", Path(doc.file).stem)
     if not isinstance(name, str) or not name:
         raise doc.error("name", expected="a non-empty string", value=name)
