@@ -69,34 +69,37 @@ class Feasibility:
         return sorted(self.excluded.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
+@dataclass(frozen=True)
+class FeasibleGrid:
+    """The tuner's grid (each parameter's values, as `objective.search_grid` enumerates them)
+    and its feasible assignments (parameter name → value, "dtype" included when several)."""
+
+    grid: dict[str, list[Any]]
+    points: list[dict[str, Any]]
+
+
 def feasible_assignments(space: Space, *, device: str, dtypes: tuple[str, ...], seed: int = 0,
-                         cap: int = 5000) -> list[dict[str, Any]] | None:
-    """Every feasible assignment of the tuner's parameters, as the objective suggests them (the
-    space's `params()` by name, plus "dtype" when the suite has several), so the search can
-    offer only values that some feasible point completes. None when the space has no finite
-    grid (a rate range without a step) or more than `cap` assignments: the search then samples
-    the whole space and prunes what cannot run."""
-    axes: list[tuple[str, list[Any]]] = []
-    for p in space.params():
-        if p.kind == "categorical":
-            axes.append((p.name, list(p.choices)))
-        elif p.step is not None and p.low is not None and p.high is not None:
-            axes.append((p.name, list(FloatRange(p.low, p.high, p.step).values())))
-        else:
-            return None
-    if len(dtypes) > 1:
-        axes.append(("dtype", list(dtypes)))
-    if math.prod(len(values) for _, values in axes) > cap:
+                         cap: int = 5000) -> FeasibleGrid | None:
+    """Every feasible assignment of the tuner's parameters, so the search can offer only values
+    that some feasible point completes. None when the space has no finite grid (a rate range
+    without a step) or more than `cap` assignments: the search then samples the whole space
+    and prunes what cannot run."""
+    from harness.tune.objective import search_grid
+
+    try:
+        grid = search_grid(space, dtypes)
+    except ValueError:  # a continuous range: no grid
         return None
-    names = [name for name, _ in axes]
+    if math.prod(len(values) for values in grid.values()) > cap:
+        return None
     out = []
-    for combo in itertools.product(*(values for _, values in axes)):
-        a = dict(zip(names, combo, strict=True))
+    for combo in itertools.product(*grid.values()):
+        a = dict(zip(grid, combo, strict=True))
         params = {k: v for k, v in a.items() if k != "dtype"}
         point = space.point(params, device=device, dtype=a.get("dtype", dtypes[0]), seed=seed)
         if why_not(space, point) is None:
             out.append(a)
-    return out
+    return FeasibleGrid(grid, out)
 
 
 def feasibility(space: Space, *, device: str, dtypes: Iterable[str] = ("float32",),

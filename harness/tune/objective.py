@@ -27,6 +27,7 @@ from harness.tune.objectives import objective_values
 if TYPE_CHECKING:
     from harness.config.space import Space
     from harness.store.api import Store
+    from harness.tune.feasible import FeasibleGrid
 
 
 class TrialFailed(Exception):
@@ -50,7 +51,7 @@ class TrialContext:
     reuse_refusal: Callable[[Measurement], str | None] = lambda m: None
     # the feasible assignments of the parameters (feasible.feasible_assignments): the search
     # is offered only values a feasible point completes (None: the whole space, pruned after)
-    feasible: list[dict[str, Any]] | None = None
+    feasible: FeasibleGrid | None = None
 
 
 def suggest(trial: Any, param: Any) -> Any:
@@ -82,28 +83,27 @@ def search_grid(space: Space, dtypes: tuple[str, ...]) -> dict[str, list[Any]]:
 
 def point_of(trial: Any, ctx: TrialContext) -> Point:
     chosen: dict[str, Any] = {}
-    pool = ctx.feasible
+    feasible = ctx.feasible
     for p in ctx.space.params():
-        chosen[p.name] = _within(trial, p.name, pool, chosen, partial(suggest, trial, p))
+        chosen[p.name] = _within(trial, p.name, feasible, chosen, partial(suggest, trial, p))
     if len(ctx.dtypes) > 1:
-        chosen["dtype"] = _within(trial, "dtype", pool, chosen,
+        chosen["dtype"] = _within(trial, "dtype", feasible, chosen,
                                   partial(trial.suggest_categorical, "dtype", list(ctx.dtypes)))
     dtype = chosen.pop("dtype", ctx.dtypes[0])
     return ctx.space.point(chosen, device=ctx.device, dtype=dtype, seed=ctx.seed)
 
 
-def _within(trial: Any, name: str, pool: list[dict[str, Any]] | None, chosen: dict[str, Any],
+def _within(trial: Any, name: str, feasible: FeasibleGrid | None, chosen: dict[str, Any],
             whole: Callable[[], Any]) -> Any:
     """The value of parameter `name`: from the whole range (`whole`) when every value of it has
     a feasible completion given the values `chosen` so far, else from the values that have,
     as a parameter of its own (named by that subset, so the sampler keeps one distribution per
     subset and the unrestricted parameter keeps its own)."""
-    if not pool:
+    if not feasible or not feasible.points:
         return whole()
-    fits = [a for a in pool if all(_same(a[k], v) for k, v in chosen.items())]
+    fits = [a for a in feasible.points if all(_same(a[k], v) for k, v in chosen.items())]
     allowed = list(dict.fromkeys(a[name] for a in fits))
-    values = list(dict.fromkeys(a[name] for a in pool))
-    if not allowed or len(allowed) == len(values):
+    if not allowed or len(allowed) == len(feasible.grid[name]):
         return whole()
     return trial.suggest_categorical(f"{name}{NARROWED}{allowed}", allowed)
 

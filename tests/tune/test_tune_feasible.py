@@ -120,3 +120,26 @@ constraints:
     exported = frames(url, study="tiny-cpu")["trials"]
     assert {c for c in exported.columns if c.startswith("param.")} == {
         "param.pruning_rate", "param.group_size", "param.format"}
+
+
+def test_a_value_no_feasible_point_takes_is_never_offered(tmp_path):
+    import optuna
+    from tune_helpers import TINY, write_suite
+
+    from harness.cli.main import main
+
+    # g=1 is excluded for both formats: no feasible point has it, so it must not be sampled
+    text = TINY + """\
+constraints:
+  - when: {format: csr}
+    require: {group_size: {min: 2}}
+  - when: {format: coo}
+    require: {group_size: {min: 2}}
+"""
+    suite = write_suite(tmp_path, text)
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    assert main(["tune", str(suite), "--storage", url, "--no-post", "--quiet"]) == 0
+    trials = optuna.load_study(study_name="tiny-cpu", storage=url).trials
+    reasons = [t.user_attrs.get("reason", "") for t in trials]
+    assert not any(r.startswith("constraint") for r in reasons), reasons
+    assert sum(bool(t.user_attrs.get("new")) for t in trials) == 6
