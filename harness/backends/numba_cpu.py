@@ -69,9 +69,7 @@ class NumbaCPU(LibraryBackend):
         threads = max(1, min(torch.get_num_threads(), max_threads()))
         cfg, cached = None, None
         work = operand.arrays["values"].numel() * x.shape[1]  # multiply-adds of one call
-        from harness.kernels.cpu import groupgemm
-
-        if self.tune and work >= TUNE_MIN_WORK and not groupgemm.applies(operand, x.shape[1]):
+        if self.tune and work >= TUNE_MIN_WORK:
             from harness.kernels.cpu.tune import autotune
 
             cfg, cached = autotune(operand, x, threads=threads, time_fn=self.time_fn)

@@ -1,8 +1,9 @@
 """The bundled CPU kernels (Numba) against the float64 reference of the pruned weight.
 
 Property cases of the issue: K not a multiple of g, empty rows, all-zero weights, N = 1 and
-N = 1000, odd M, the fused epilogue, 1 and 2 threads, every unroll. Plus: compilation is cached on
-disk (a new process loads, it does not compile), and tuning goes through the shared TuneCache.
+N = 1000, odd M, the fused epilogue, 1 and 2 threads, both algorithms (row kernel, panels) and
+several tile widths. Plus: compilation is cached on disk (a new process loads, it does not
+compile), and tuning goes through the shared TuneCache.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from hypothesis import strategies as st
 from harness.core.errors import InputError, UnsupportedError
 from harness.formats.base import get_format
 from harness.kernels.cpu import CpuConfig, spmm
-from harness.kernels.cpu.config import UNROLLS, candidates
+from harness.kernels.cpu.config import PANEL_MIN_G, candidates, default_config, tile_for
 from harness.kernels.cpu.launch import bind
 
 TOL = {torch.float32: 2e-6, torch.float64: 1e-12}
@@ -70,17 +71,29 @@ LAYOUTS = [("row_group", (1, 3)), ("row_group", (1, 8)), ("row_group", (1, 32)),
 DTYPES = [torch.float32, torch.float64]
 
 
-@pytest.mark.parametrize(("fmt", "geo"), LAYOUTS, ids=[f"{f}-{g[0]}x{g[1]}" for f, g in LAYOUTS])
+def configs_for(fmt: str) -> list[CpuConfig]:
+    """Both algorithms where they apply; narrow and wide tiles; row blocks that do not divide M."""
+    out = [CpuConfig("rows", 3, 8), CpuConfig("rows", 1, 32)]
+    if fmt == "row_group":
+        out += [CpuConfig("panel", 5, 8), CpuConfig("panel", 16, 32), CpuConfig("panel", 64, 64)]
+    return out
+
+
+CASES = [(f, g, c) for f, g in LAYOUTS for c in configs_for(f)]
+
+
+@pytest.mark.parametrize(("fmt", "geo", "cfg"), CASES,
+                         ids=[f"{f}-{g[0]}x{g[1]}-{c.label()}" for f, g, c in CASES])
 @pytest.mark.parametrize("dtype", DTYPES, ids=["fp32", "fp64"])
-@pytest.mark.parametrize("unroll", UNROLLS)
-def test_matches_reference_over_unrolls_and_awkward_shapes(fmt, geo, dtype, unroll):
-    # odd M (bsr: a multiple of r), K not a multiple of g, empty rows, N = 1, 7 and 1000
+def test_matches_reference_over_configs_and_awkward_shapes(fmt, geo, cfg, dtype):
+    # odd M (bsr: a multiple of r), K not a multiple of g, empty rows, N = 1, 7, 1000 (N past
+    # one tile, not a multiple of it)
     m = 35 if fmt != "bsr" else 7 * geo[0]
     k = 45 if fmt != "bsr" else 9 * geo[1]
     for n, seed in ((1, 0), (7, 1), (1000, 2)):
         w = weight(m, k, fmt, geo, 0.6, seed, dtype, empty_rows=(0, geo[0], m - 1))
         x = torch.randn(k, n, generator=torch.Generator().manual_seed(seed), dtype=dtype)
-        out = spmm(encode(w, fmt, geo), x, config=CpuConfig(rows=3, unroll=unroll))
+        out = spmm(encode(w, fmt, geo), x, config=cfg)
         assert out.dtype == dtype and tuple(out.shape) == (m, n)
         assert rel_error(out, reference(w, x)) <= TOL[dtype], (n, seed)
         assert not out[0].any()  # an empty row is exactly zero
@@ -122,7 +135,10 @@ def test_one_and_two_threads_agree_with_the_reference(fmt, geo, threads):
     m, k, n = 16 * geo[0], 10 * geo[1], 50
     w = weight(m, k, fmt, geo, 0.7, 6, torch.float32)
     x = torch.randn(k, n, generator=torch.Generator().manual_seed(7))
-    bound = bind(encode(w, fmt, geo), x, config=CpuConfig(rows=1, unroll=4), threads=threads)
+    op = encode(w, fmt, geo)
+    bound = bind(op, x, threads=threads)  # the default: panels for row groups, rows elsewhere
+    assert bound.counters["numba.config"].startswith(
+        "panel" if fmt == "row_group" and geo[1] >= PANEL_MIN_G else "rows")
     assert bound.threads == min(threads, bound.threads) and bound.counters["numba.threads"] >= 1
     first = bound().clone()
     again = bound()  # repeatable: the output buffer is overwritten in full
@@ -133,11 +149,12 @@ def test_one_and_two_threads_agree_with_the_reference(fmt, geo, threads):
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(m=st.integers(1, 19), k=st.integers(1, 40), n=st.integers(1, 17),
        g=st.integers(1, 9), rate=st.floats(0.0, 1.0), seed=st.integers(0, 2**16),
-       unroll=st.sampled_from(UNROLLS), rows=st.integers(1, 5))
-def test_row_group_property(m, k, n, g, rate, seed, unroll, rows):
+       algo=st.sampled_from(["rows", "panel"]), rows=st.integers(1, 7))
+def test_row_group_property(m, k, n, g, rate, seed, algo, rows):
     w = weight(m, k, "row_group", (1, g), rate, seed, torch.float64)
     x = torch.randn(k, n, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
-    out = spmm(encode(w, "row_group", (1, g)), x, config=CpuConfig(rows=rows, unroll=unroll))
+    cfg = CpuConfig(algo, rows, tile_for(n, "float64"))
+    out = spmm(encode(w, "row_group", (1, g)), x, config=cfg)
     assert rel_error(out, reference(w, x)) <= TOL[torch.float64]
 
 
@@ -154,15 +171,27 @@ def test_refusals_are_readable():
         spmm(op, torch.randn(8, 2), bias=torch.randn(3))
     with pytest.raises(UnsupportedError, match="csc"):
         spmm(get_format("csc").encode(w), torch.randn(8, 2))
-    with pytest.raises(UnsupportedError, match="unroll"):
-        spmm(op, torch.randn(8, 2), config=CpuConfig(unroll=3))
+    with pytest.raises(UnsupportedError, match="tile"):
+        spmm(op, torch.randn(8, 2), config=CpuConfig(tile=12))
+    with pytest.raises(UnsupportedError, match="panel"):
+        spmm(op, torch.randn(8, 2), config=CpuConfig("panel", 4, 8))
 
 
-def test_candidates_never_fold_more_weights_than_a_group_holds():
-    assert {c.unroll for c in candidates("row_group", width=1)} == {1}
-    assert {c.unroll for c in candidates("row_group", width=3)} == {1, 2}
-    assert {c.unroll for c in candidates("row_group", width=32)} == {4, 8}
-    assert {c.unroll for c in candidates("csr")} == {4, 8}
+def test_tiles_hold_n_up_to_the_register_budget():
+    assert [tile_for(n, "float32") for n in (1, 8, 9, 50, 64, 65, 1000)] == \
+        [8, 8, 16, 64, 64, 64, 64]
+    assert [tile_for(n, "float64") for n in (1, 17, 50)] == [8, 32, 32]
+
+
+def test_candidates_and_defaults_follow_the_layout():
+    deep = candidates("row_group", 50, width=32, m=4096, threads=2)
+    assert {c.algo for c in deep} == {"panel"} and [c.rows for c in deep] == [2048, 1024]
+    assert {c.algo for c in candidates("row_group", 50, width=1)} == {"rows"}
+    assert {c.algo for c in candidates("csr", 50)} == {"rows"}
+    assert {c.tile for c in candidates("bsr", 9, width=4)} == {16}
+    assert default_config("row_group", 50, width=32, m=100, threads=3) == \
+        CpuConfig("panel", 34, 64)
+    assert default_config("bsr", 50, dtype="float64", width=4) == CpuConfig("rows", 4, 32)
 
 
 _CHILD = r"""
@@ -174,8 +203,9 @@ from harness.kernels.cpu import jit
 w = torch.eye(4, dtype=torch.float64)
 y = spmm(get_format("csr").encode(w), torch.ones(4, 2, dtype=torch.float64))
 stats = jit.csr_kernel.stats
-print(json.dumps({"ok": bool((y == 1).all()), "hit": warm("csr", "float64")[1],
-                  "hits": sum(stats.cache_hits.values()), "misses": sum(stats.cache_misses.values()),
+lit = lambda counter: sum(v for sig, v in counter.items() if "Literal" in str(sig[-1]))
+print(json.dumps({"ok": bool((y == 1).all()), "hit": warm("csr", "float64", "rows", 8)[1],
+                  "hits": lit(stats.cache_hits), "misses": lit(stats.cache_misses),
                   "dir": stats.cache_path}))
 """
 
@@ -203,20 +233,21 @@ def test_tuning_uses_the_shared_cache_and_the_injected_timer(tmp_path):
     x = torch.randn(64, 9)
     timed = []
 
-    def fake_time(fn):  # unroll 4 with 32-row blocks is "fastest"
-        cfg = (fn.args[-2], fn.args[-1])
+    def fake_time(fn):  # panels of 8-row blocks are "fastest"
+        cfg = (fn.args[-2], fn.args[-1])  # (rows, tile)
         timed.append(cfg)
         fn()
-        return 1.0 if cfg == (32, 4) else 2.0
+        return 1.0 if cfg == (8, 16) else 2.0
 
     cache = open_cache(2, tmp_path)
     best, cached = autotune(op, x, threads=2, time_fn=fake_time, cache=cache)
-    assert best == CpuConfig(rows=32, unroll=4) and not cached
-    assert len(timed) == len(candidates("row_group", width=8))
+    pool = candidates("row_group", 9, width=8, m=32, threads=2)
+    assert best == CpuConfig("panel", 8, 16) and not cached
+    assert len(timed) == len(pool) == 2
     again = open_cache(2, tmp_path)  # a new process: read from the file
     assert again.path.parent == tmp_path and "cpu-" in again.path.name
     best2, cached2 = autotune(op, x, threads=2, time_fn=fake_time, cache=again)
-    assert best2 == best and cached2 and len(timed) == len(candidates("row_group", width=8))
+    assert best2 == best and cached2 and len(timed) == len(pool)
 
 
 def test_bench_measures_the_numba_backend_with_its_compile_time(monkeypatch):
@@ -241,7 +272,7 @@ def test_bench_measures_the_numba_backend_with_its_compile_time(monkeypatch):
     assert m.provenance["backend"] == "numba"
     c = m.counters
     assert c["numba.compile_s"] > 0 and isinstance(c["numba.cache_hit"], bool)
-    assert c["numba.threads"] == 1 and c["numba.config"].startswith("rows=")  # g = 8: row kernel
+    assert c["numba.threads"] == 1 and c["numba.config"].startswith("panel,")  # g = 8: panels
     assert m.peak_fraction == pytest.approx(c["roofline.bound_s"] / m.stats.median)
 
 
@@ -252,9 +283,9 @@ def test_backend_tunes_large_products_through_the_cache_and_skips_tiny_ones(tmp_
     monkeypatch.setenv("HARNESS_CACHE_DIR", str(tmp_path))
     timed = []
 
-    def fake_time(fn):
+    def fake_time(fn):  # the second candidate is "fastest"
         timed.append(fn.args[-2:])
-        return 1.0 if fn.args[-2:] == (4, 8) else 2.0
+        return 1.0 if len(timed) == 2 else 2.0
 
     backend = numba_cpu.NumbaCPU(time_fn=fake_time)
     w = weight(64, 64, "row_group", (1, 16), 0.5, 1, torch.float32)
@@ -264,9 +295,11 @@ def test_backend_tunes_large_products_through_the_cache_and_skips_tiny_ones(tmp_
     assert not timed and "numba.tuned_from_cache" not in tiny.run.counters
     monkeypatch.setattr(numba_cpu, "TUNE_MIN_WORK", 1)
     first = backend.prepare(op, x)
-    assert len(timed) == 4 and first.run.counters["numba.config"] == "rows=4,unroll=8"
+    threads = first.run.counters["numba.threads"]
+    second = candidates("row_group", 4, width=16, m=64, threads=threads)[1]
+    assert len(timed) == 2 and first.run.counters["numba.config"] == second.label()
     assert first.run.counters["numba.tuned_from_cache"] is False
     again = backend.prepare(op, x)
-    assert len(timed) == 4 and again.run.counters["numba.tuned_from_cache"] is True
+    assert len(timed) == 2 and again.run.counters["numba.tuned_from_cache"] is True
     assert list(tmp_path.glob("cpu-*.json"))
     assert rel_error(again.to_torch(again.run()), reference(w, x)) <= TOL[torch.float32]

@@ -1,18 +1,26 @@
 """The Numba kernels: Y (M×N) = W (M×K) · X (K×N) for row_group, bsr and csr operands.
 
 Imported lazily (it imports numba; kernels compile on first call or load from the disk cache).
-Every kernel walks the stored weights of one output row and adds `w · X[col, :]` into that row:
-the innermost loop runs over the N contiguous columns of X and Y (both row-major), which LLVM
-vectorises. `prange` splits the rows into blocks of `rows` rows (a meta-parameter: the unit of
-work a thread takes). `unroll` (1, 2, 4 or 8) is how many weights are folded into one pass over
-the output row: each pass loads and stores the row of Y once, so folding 4 weights cuts that
-traffic 4× (with N = 50 fp32 on AVX-512 the row stays in L1 and the load/store ports, not the
-FMAs, limit the plain loop). A group of g (or a block row of c) consecutive columns reads g
-consecutive rows of X: one contiguous g×N strip.
 
-Loops index whole rows from 0 (`range(n)`), never slices or `range(q0, q1)`: Numba then knows
-the index is non-negative and emits no wrap-around check, so LLVM vectorises; tiling N with index
-bounds measured 3–5× slower here.
+Both algorithms hold the output in registers: N is cut into tiles of `tile` columns (a literal,
+so every kernel is compiled per tile width and its tile loops have a constant trip count), and the
+tile's accumulators are stack arrays (harness.kernels.cpu.stack) that LLVM keeps in vector
+registers across the whole reduction. Loads of X and W then feed the FMAs directly; the output is
+written once per tile.
+
+- **rows** (every layout): one output row at a time, every stored weight of the row in turn
+  (a 1×g group or a block row reads g consecutive rows of X; csr scattered ones). Two accumulator
+  tiles (even and odd weights) give the FMAs two independent chains per vector.
+- **panel** (row_group only): the column-group-major order of hartenstein-weight-pruning-gpus.md's
+  1×g groups. The rows of a block of `rows` output rows that keep a group in column group c all
+  multiply the same g rows of X: that g×tile panel is copied once into a small buffer (it stays in
+  L1), and four output rows at a time run through it, each X load feeding four FMAs. The partial
+  sums of a row over its column groups accumulate in a padded scratch row (in L2), and the fused
+  epilogue writes the row out at the end. The panel order is a reordering of the stored groups
+  (harness.kernels.cpu.panel), made once in prepare.
+
+X is read through `xpad`: X itself when N is a multiple of the tile, else a copy padded with
+zeros to whole tiles, made inside the call (it is part of the product's cost).
 
 The fused epilogue is the Triton kernels' (harness/kernels/epilogue.py): y = min(ReLU(acc +
 bias), clamp), each part optional; bias has one value per output row.
@@ -23,9 +31,11 @@ decorators below run, so a new process loads it instead of compiling.
 
 from __future__ import annotations
 
-from numba import njit, prange
+import numpy as np
+from numba import literally, njit, prange
 
 from harness.kernels.cpu.cache import configure
+from harness.kernels.cpu.stack import stack
 
 configure()  # before the first @njit(cache=True) below: the cache locator reads the folder then
 
@@ -34,146 +44,253 @@ configure()  # before the first @njit(cache=True) below: the cache locator reads
 
 
 @njit(inline="always")
-def _epilogue(y, n, bias, r, has_bias, relu, has_clamp, clamp):
-    if has_bias:
-        b = bias[r]
-        for q in range(n):
-            y[q] += b
-    if relu:
-        for q in range(n):
-            y[q] = max(y[q], 0)
-    if has_clamp:
-        for q in range(n):
-            y[q] = min(y[q], clamp)
+def _finish(y, q0, n, a0, a1, tile, b, relu, has_clamp, clamp):
+    """y[q0 + q] = epilogue(a0[q] + a1[q]) for the columns of the tile inside N."""
+    s = stack(tile, y)
+    for q in range(tile):
+        s[q] = a0[q] + a1[q] + b
+    for q in range(min(tile, n - q0)):
+        v = s[q]
+        if relu:
+            v = max(v, 0)
+        if has_clamp:
+            v = min(v, clamp)
+        y[q0 + q] = v
 
 
 @njit(inline="always")
-def _strip(y, n, vals, x, col0, count, unroll):
-    """y += Σ_j vals[j] · x[col0 + j] for j < count (consecutive columns: a group or a block
-    row), `unroll` weights per pass over y."""
+def _zero(a0, a1, tile):
+    for q in range(tile):
+        a0[q] = 0
+        a1[q] = 0
+
+
+@njit(inline="always")
+def _strip(a0, a1, v, xpad, c0, count, q0, tile):
+    """a += Σ_j v[j] · xpad[c0 + j, q0 : q0 + tile] over j < count (consecutive rows of X: a
+    group or a block row), even j into a0 and odd j into a1."""
     j = 0
-    if unroll >= 8:
-        while j + 8 <= count:
-            c = col0 + j
-            w0, w1, w2, w3 = vals[j], vals[j + 1], vals[j + 2], vals[j + 3]
-            w4, w5, w6, w7 = vals[j + 4], vals[j + 5], vals[j + 6], vals[j + 7]
-            x0, x1, x2, x3 = x[c], x[c + 1], x[c + 2], x[c + 3]
-            x4, x5, x6, x7 = x[c + 4], x[c + 5], x[c + 6], x[c + 7]
-            for q in range(n):
-                y[q] += ((w0 * x0[q] + w1 * x1[q]) + (w2 * x2[q] + w3 * x3[q])) + \
-                    ((w4 * x4[q] + w5 * x5[q]) + (w6 * x6[q] + w7 * x7[q]))
-            j += 8
-    if unroll >= 4:
-        while j + 4 <= count:
-            c = col0 + j
-            w0, w1, w2, w3 = vals[j], vals[j + 1], vals[j + 2], vals[j + 3]
-            x0, x1, x2, x3 = x[c], x[c + 1], x[c + 2], x[c + 3]
-            for q in range(n):
-                y[q] += (w0 * x0[q] + w1 * x1[q]) + (w2 * x2[q] + w3 * x3[q])
-            j += 4
-    if unroll >= 2:
-        while j + 2 <= count:
-            w0, w1 = vals[j], vals[j + 1]
-            x0, x1 = x[col0 + j], x[col0 + j + 1]
-            for q in range(n):
-                y[q] += w0 * x0[q] + w1 * x1[q]
-            j += 2
-    while j < count:
-        w0 = vals[j]
-        x0 = x[col0 + j]
-        for q in range(n):
-            y[q] += w0 * x0[q]
-        j += 1
+    while j + 2 <= count:
+        w0 = v[j]
+        w1 = v[j + 1]
+        x0 = xpad[c0 + j]
+        x1 = xpad[c0 + j + 1]
+        for q in range(tile):
+            a0[q] += w0 * x0[q0 + q]
+            a1[q] += w1 * x1[q0 + q]
+        j += 2
+    if j < count:
+        w0 = v[j]
+        x0 = xpad[c0 + j]
+        for q in range(tile):
+            a0[q] += w0 * x0[q0 + q]
 
 
 @njit(inline="always")
-def _gather(y, n, values, cols, x, p, end, unroll):
-    """y += Σ_p values[p] · x[cols[p]] for p in [p, end) (CSR: scattered columns)."""
-    if unroll >= 4:
-        while p + 4 <= end:
-            w0, w1, w2, w3 = values[p], values[p + 1], values[p + 2], values[p + 3]
-            x0, x1, x2, x3 = x[cols[p]], x[cols[p + 1]], x[cols[p + 2]], x[cols[p + 3]]
+def _pad(x, xpad):
+    """Copy X into the zero-padded buffer (no-op when xpad is X itself)."""
+    n = x.shape[1]
+    if xpad.shape[1] != n:
+        for i in prange(x.shape[0]):
             for q in range(n):
-                y[q] += (w0 * x0[q] + w1 * x1[q]) + (w2 * x2[q] + w3 * x3[q])
-            p += 4
-    if unroll >= 2:
-        while p + 2 <= end:
-            w0, w1 = values[p], values[p + 1]
-            x0, x1 = x[cols[p]], x[cols[p + 1]]
-            for q in range(n):
-                y[q] += w0 * x0[q] + w1 * x1[q]
-            p += 2
-    while p < end:
-        w0 = values[p]
-        x0 = x[cols[p]]
-        for q in range(n):
-            y[q] += w0 * x0[q]
-        p += 1
+                xpad[i, q] = x[i, q]
 
 
 @njit(parallel=True, fastmath=True, cache=True, nogil=True)
-def row_group_kernel(row_ptr, group_cols, values, x, out, bias, has_bias, relu, has_clamp,
-                     clamp, rows, unroll):
+def row_group_kernel(row_ptr, group_cols, values, x, xpad, out, bias, has_bias, relu, has_clamp,
+                     clamp, rows, tile):
+    literally(tile)
+    _pad(x, xpad)
     m = row_ptr.size - 1
     k, n = x.shape
     g = values.shape[1]
+    nt = xpad.shape[1] // tile
     for b in prange((m + rows - 1) // rows):
+        a0 = stack(tile, x)
+        a1 = stack(tile, x)
         for r in range(b * rows, min(m, (b + 1) * rows)):
-            y = out[r]
-            for q in range(n):
-                y[q] = 0
-            for p in range(row_ptr[r], row_ptr[r + 1]):
-                c0 = group_cols[p]
-                _strip(y, n, values[p], x, c0, min(g, k - c0), unroll)
-            _epilogue(y, n, bias, r, has_bias, relu, has_clamp, clamp)
+            bb = bias[r] if has_bias else bias[0] * 0
+            for t in range(nt):
+                q0 = t * tile
+                _zero(a0, a1, tile)
+                for p in range(row_ptr[r], row_ptr[r + 1]):
+                    c0 = group_cols[p]
+                    _strip(a0, a1, values[p], xpad, c0, min(g, k - c0), q0, tile)
+                _finish(out[r], q0, n, a0, a1, tile, bb, relu, has_clamp, clamp)
 
 
 @njit(parallel=True, fastmath=True, cache=True, nogil=True)
-def bsr_kernel(crow, cols, values, x, out, bias, has_bias, relu, has_clamp, clamp, rows, unroll):
+def bsr_kernel(crow, cols, values, x, xpad, out, bias, has_bias, relu, has_clamp, clamp, rows,
+               tile):
     """`rows` counts block rows here (each of r output rows)."""
+    literally(tile)
+    _pad(x, xpad)
     mb = crow.size - 1
     n = x.shape[1]
     br, bc = values.shape[1], values.shape[2]
+    nt = xpad.shape[1] // tile
     for b in prange((mb + rows - 1) // rows):
+        a0 = stack(tile, x)
+        a1 = stack(tile, x)
         for rb in range(b * rows, min(mb, (b + 1) * rows)):
             for i in range(br):
                 r = rb * br + i
-                y = out[r]
-                for q in range(n):
-                    y[q] = 0
-                for p in range(crow[rb], crow[rb + 1]):
-                    _strip(y, n, values[p, i], x, cols[p] * bc, bc, unroll)
-                _epilogue(y, n, bias, r, has_bias, relu, has_clamp, clamp)
+                bb = bias[r] if has_bias else bias[0] * 0
+                for t in range(nt):
+                    q0 = t * tile
+                    _zero(a0, a1, tile)
+                    for p in range(crow[rb], crow[rb + 1]):
+                        _strip(a0, a1, values[p, i], xpad, cols[p] * bc, bc, q0, tile)
+                    _finish(out[r], q0, n, a0, a1, tile, bb, relu, has_clamp, clamp)
 
 
 @njit(parallel=True, fastmath=True, cache=True, nogil=True)
-def csr_kernel(crow, cols, values, x, out, bias, has_bias, relu, has_clamp, clamp, rows, unroll):
+def csr_kernel(crow, cols, values, x, xpad, out, bias, has_bias, relu, has_clamp, clamp, rows,
+               tile):
+    literally(tile)
+    _pad(x, xpad)
     m = crow.size - 1
     n = x.shape[1]
+    nt = xpad.shape[1] // tile
     for b in prange((m + rows - 1) // rows):
+        a0 = stack(tile, x)
+        a1 = stack(tile, x)
         for r in range(b * rows, min(m, (b + 1) * rows)):
-            y = out[r]
-            for q in range(n):
-                y[q] = 0
-            _gather(y, n, values, cols, x, crow[r], crow[r + 1], unroll)
-            _epilogue(y, n, bias, r, has_bias, relu, has_clamp, clamp)
+            bb = bias[r] if has_bias else bias[0] * 0
+            for t in range(nt):
+                q0 = t * tile
+                _zero(a0, a1, tile)
+                p = crow[r]
+                end = crow[r + 1]
+                while p + 2 <= end:
+                    w0 = values[p]
+                    w1 = values[p + 1]
+                    x0 = xpad[cols[p]]
+                    x1 = xpad[cols[p + 1]]
+                    for q in range(tile):
+                        a0[q] += w0 * x0[q0 + q]
+                        a1[q] += w1 * x1[q0 + q]
+                    p += 2
+                if p < end:
+                    w0 = values[p]
+                    x0 = xpad[cols[p]]
+                    for q in range(tile):
+                        a0[q] += w0 * x0[q0 + q]
+                _finish(out[r], q0, n, a0, a1, tile, bb, relu, has_clamp, clamp)
 
 
 KERNELS = {"row_group": row_group_kernel, "bsr": bsr_kernel, "csr": csr_kernel}
 
 
+@njit(inline="always")
+def _micro4(y0, y1, y2, y3, v0, v1, v2, v3, xb, q0, tile):
+    """y_i[q0 : q0 + tile] += v_i · xb for four output rows sharing one X panel (g×tile)."""
+    a0 = stack(tile, xb)
+    a1 = stack(tile, xb)
+    a2 = stack(tile, xb)
+    a3 = stack(tile, xb)
+    # one loop per row: rows may overlap as far as LLVM knows, and a loop over all four would
+    # be versioned on that and go through the stack
+    for q in range(tile):
+        a0[q] = y0[q0 + q]
+    for q in range(tile):
+        a1[q] = y1[q0 + q]
+    for q in range(tile):
+        a2[q] = y2[q0 + q]
+    for q in range(tile):
+        a3[q] = y3[q0 + q]
+    for j in range(xb.shape[0]):
+        w0 = v0[j]
+        w1 = v1[j]
+        w2 = v2[j]
+        w3 = v3[j]
+        xr = xb[j]
+        for q in range(tile):
+            a0[q] += w0 * xr[q]
+            a1[q] += w1 * xr[q]
+            a2[q] += w2 * xr[q]
+            a3[q] += w3 * xr[q]
+    for q in range(tile):
+        y0[q0 + q] = a0[q]
+    for q in range(tile):
+        y1[q0 + q] = a1[q]
+    for q in range(tile):
+        y2[q0 + q] = a2[q]
+    for q in range(tile):
+        y3[q0 + q] = a3[q]
+
+
+@njit(inline="always")
+def _micro1(y0, v0, xb, q0, tile):
+    a0 = stack(tile, xb)
+    for q in range(tile):
+        a0[q] = y0[q0 + q]
+    for j in range(xb.shape[0]):
+        w0 = v0[j]
+        xr = xb[j]
+        for q in range(tile):
+            a0[q] += w0 * xr[q]
+    for q in range(tile):
+        y0[q0 + q] = a0[q]
+
+
 @njit(parallel=True, fastmath=True, cache=True, nogil=True)
-def gather_rows_kernel(row_ptr, pos, parts, out, bias, has_bias, relu, has_clamp, clamp):
-    """out[r] = Σ parts[pos[p]] over the stored groups p of row r, then the epilogue (the second
-    half of harness.kernels.cpu.groupgemm: the partial products of every group, summed per row)."""
-    m = row_ptr.size - 1
-    n = parts.shape[1]
-    for r in prange(m):
-        y = out[r]
-        for q in range(n):
-            y[q] = 0
-        for p in range(row_ptr[r], row_ptr[r + 1]):
-            t = parts[pos[p]]
+def row_group_panel_kernel(ptr, prow, pvals, x, ypad, out, bias, has_bias, relu, has_clamp,
+                           clamp, rows, tile):
+    """ptr[b·C + c] … ptr[b·C + c + 1]: the groups of row block b (of `rows` rows) in column
+    group c (C = ⌈K/g⌉), by row; prow their rows, pvals their values (harness.kernels.cpu.panel).
+    ypad (M × whole tiles) is scratch."""
+    literally(tile)
+    m = out.shape[0]
+    k, n = x.shape
+    g = pvals.shape[1]
+    ncg = (k + g - 1) // g
+    width = ypad.shape[1]
+    nt = width // tile
+    for b in prange((m + rows - 1) // rows):
+        r0 = b * rows
+        r1 = min(m, r0 + rows)
+        xb = np.zeros((g, tile), x.dtype)
+        for r in range(r0, r1):
+            for q in range(width):
+                ypad[r, q] = 0
+        for c in range(ncg):
+            lo = ptr[b * ncg + c]
+            hi = ptr[b * ncg + c + 1]
+            if lo == hi:
+                continue
+            c0 = c * g
+            count = min(g, k - c0)
+            for t in range(nt):
+                q0 = t * tile
+                filled = min(tile, n - q0)
+                for j in range(count):
+                    xr = x[c0 + j]
+                    xbj = xb[j]
+                    for q in range(filled):
+                        xbj[q] = xr[q0 + q]
+                    for q in range(filled, tile):
+                        xbj[q] = 0
+                for j in range(count, g):  # past K: the stored values there are zero
+                    for q in range(tile):
+                        xb[j, q] = 0
+                p = lo
+                while p + 4 <= hi:
+                    _micro4(ypad[prow[p]], ypad[prow[p + 1]], ypad[prow[p + 2]],
+                            ypad[prow[p + 3]], pvals[p], pvals[p + 1], pvals[p + 2],
+                            pvals[p + 3], xb, q0, tile)
+                    p += 4
+                while p < hi:
+                    _micro1(ypad[prow[p]], pvals[p], xb, q0, tile)
+                    p += 1
+        for r in range(r0, r1):
+            y = out[r]
+            yp = ypad[r]
+            bb = bias[r] if has_bias else bias[0] * 0
             for q in range(n):
-                y[q] += t[q]
-        _epilogue(y, n, bias, r, has_bias, relu, has_clamp, clamp)
+                v = yp[q] + bb
+                if relu:
+                    v = max(v, 0)
+                if has_clamp:
+                    v = min(v, clamp)
+                y[q] = v

@@ -33,7 +33,7 @@ TimeFn = Callable[[Callable[[], Any]], float]
 def versions() -> dict[str, str]:
     import numba
 
-    src = (Path(__file__).with_name("jit.py")).read_bytes()
+    src = b"".join((Path(__file__).with_name(f)).read_bytes() for f in ("jit.py", "config.py"))
     return {"numba": numba.__version__, "kernels": hashlib.sha256(src).hexdigest()[:16]}
 
 
@@ -76,7 +76,7 @@ def autotune(op: Operand, x: torch.Tensor, *, threads: int, time_fn: TimeFn | No
              configs: Iterable[CpuConfig] | None = None, cache: TuneCache | None = None,
              use_cache: bool = True) -> tuple[CpuConfig, bool]:
     """(fastest config, answered from the cache?) for this operand and X with `threads`."""
-    from harness.kernels.cpu.launch import bind
+    from harness.kernels.cpu.launch import bind, dtype_name, stored_width
 
     key = tune_key(op, x)
     if use_cache and cache is None:
@@ -85,9 +85,9 @@ def autotune(op: Operand, x: torch.Tensor, *, threads: int, time_fn: TimeFn | No
         hit = cache.get(key)
         if hit is not None and validate(op.format, hit) is None:
             return hit, True
-    width = int(op.meta.get("group_size", 1)) if op.format == "row_group" else \
-        int(op.meta.get("block", (1, 1))[1]) if op.format == "bsr" else 8
-    pool = [c for c in (configs if configs is not None else candidates(op.format, width=width))
+    pool = [c for c in (configs if configs is not None else
+                        candidates(op.format, x.shape[1], dtype=dtype_name(x.dtype),
+                                   width=stored_width(op), m=op.shape[0], threads=threads))
             if validate(op.format, c) is None]
     if not pool:
         raise ValueError(f"no legal CPU config to tune for key {key}")
