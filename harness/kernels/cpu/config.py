@@ -19,12 +19,17 @@ from dataclasses import asdict, dataclass
 KINDS = ("row_group", "bsr", "csr")
 DTYPES = ("float32", "float64")
 ALGOS = ("rows", "panel")
-TILES = (8, 16, 32, 64)
+TILES = (8, 16, 32, 48, 64)
 MAX_TILE = {"float32": 64, "float64": 32}
 # Where panels run: every row_group with g ≥ 2. Measured on the development VM (4096², 2 threads,
 # fp32), the panel kernel beat the row kernel at every g from 2 to 64, rates 0.80–0.98 and N from
 # 1 to 256 (1.5–4.5×); at g = 1 (a group is one element) the two tie, so g = 1 keeps the row kernel.
 PANEL_MIN_G = 2
+# At N ≤ DOT_TAIL the panel kernel computes each column as dot products along the group (16
+# lanes of g at a time, then a reduction) instead of a tile of which N lanes would be used: 1.6×
+# faster at N = 1 (4096², 90 %, g = 32). As the tail of a wider N (50 as 48 + 2) they lost: the
+# reductions cost more than the padded lanes' FMAs they saved (1.65 against 1.15 ms).
+DOT_TAIL = 4
 
 
 @dataclass(frozen=True)
@@ -62,7 +67,15 @@ def validate(kind: str, config: CpuConfig) -> str | None:
 def tile_for(n: int, dtype: str) -> int:
     """The narrowest tile that holds N columns, capped at MAX_TILE (wider N takes several)."""
     cap = MAX_TILE.get(dtype, 32)
-    return next((t for t in TILES if t >= n and t <= cap), cap)
+    return next((t for t in TILES if n <= t <= cap), cap)
+
+
+def panel_layout(n: int, tile: int) -> tuple[int, int, int]:
+    """(tile passes, dot-product columns, scratch width) of the panel kernel for N columns."""
+    if n <= DOT_TAIL:
+        return 0, n, n
+    passes = -(-n // tile)
+    return passes, 0, passes * tile
 
 
 def panel_applies(kind: str, width: int) -> bool:
@@ -78,10 +91,9 @@ def default_config(kind: str, n: int, *, dtype: str = "float32", width: int = 1,
                    threads: int = 1) -> CpuConfig:
     """Untuned choice: panels for row groups of g ≥ PANEL_MIN_G (one block per thread), else the
     row kernel with 16-row work items (4 block rows for bsr)."""
-    tile = tile_for(n, dtype)
     if panel_applies(kind, width):
-        return CpuConfig("panel", panel_rows(m, threads), tile)
-    return CpuConfig("rows", 16 if kind != "bsr" else 4, tile)
+        return CpuConfig("panel", panel_rows(m, threads), tile_for(n, dtype))
+    return CpuConfig("rows", 16 if kind != "bsr" else 4, tile_for(n, dtype))
 
 
 def candidates(kind: str, n: int, *, dtype: str = "float32", width: int = 1, m: int = 1,
@@ -90,7 +102,7 @@ def candidates(kind: str, n: int, *, dtype: str = "float32", width: int = 1, m: 
     class: where panels apply, two block sizes (one and two blocks per thread: more blocks copy
     each X panel more often and leave more rows outside whole fours); elsewhere two work-item
     sizes of the row kernel. The tile follows `tile_for` (each tile is one more compile)."""
-    tile = tile_for(n, dtype)
     if panel_applies(kind, width):
+        tile = tile_for(n, dtype)
         return [CpuConfig("panel", panel_rows(m, threads, s), tile) for s in (1, 2)]
-    return [CpuConfig("rows", r, tile) for r in (4, 32)]
+    return [CpuConfig("rows", r, tile_for(n, dtype)) for r in (4, 32)]

@@ -4,7 +4,7 @@ Imported lazily (it imports numba; kernels compile on first call or load from th
 
 Both algorithms hold the output in registers: N is cut into tiles of `tile` columns (a literal,
 so every kernel is compiled per tile width and its tile loops have a constant trip count), and the
-tile's accumulators are stack arrays (harness.kernels.cpu.stack) that LLVM keeps in vector
+tile's accumulators are stack arrays (harness.kernels.cpu.intrinsics) that LLVM keeps in vector
 registers across the whole reduction. Loads of X and W then feed the FMAs directly; the output is
 written once per tile.
 
@@ -35,7 +35,8 @@ import numpy as np
 from numba import literally, njit, prange
 
 from harness.kernels.cpu.cache import configure
-from harness.kernels.cpu.stack import stack
+from harness.kernels.cpu.config import DOT_TAIL
+from harness.kernels.cpu.intrinsics import prefetch, stack
 
 configure()  # before the first @njit(cache=True) below: the cache locator reads the folder then
 
@@ -221,6 +222,14 @@ def _micro4(y0, y1, y2, y3, v0, v1, v2, v3, xb, q0, tile):
 
 
 @njit(inline="always")
+def _prefetch4(ypad, prow, p, q0):
+    prefetch(ypad, prow[p], q0)  # type: ignore[call-arg]  # typingctx is numba's
+    prefetch(ypad, prow[p + 1], q0)
+    prefetch(ypad, prow[p + 2], q0)
+    prefetch(ypad, prow[p + 3], q0)
+
+
+@njit(inline="always")
 def _micro1(y0, v0, xb, q0, tile):
     a0 = stack(tile, xb)
     for q in range(tile):
@@ -234,23 +243,50 @@ def _micro1(y0, v0, xb, q0, tile):
         y0[q0 + q] = a0[q]
 
 
+@njit(inline="always")
+def _dots(y, v, xt, count):
+    """y[q] += v · xt[q] for q < count: the columns of a narrow N as dot products along the
+    group (16 lanes of the group at a time), instead of a tile of mostly padded lanes."""
+    g = v.shape[0]
+    for q in range(count):
+        xr = xt[q]
+        acc = stack(16, xt)
+        for lane in range(16):
+            acc[lane] = 0
+        j = 0
+        while j + 16 <= g:
+            for lane in range(16):
+                acc[lane] += v[j + lane] * xr[j + lane]
+            j += 16
+        s = acc[0]
+        for lane in range(1, 16):
+            s += acc[lane]
+        while j < g:
+            s += v[j] * xr[j]
+            j += 1
+        y[q] += s
+
+
 @njit(parallel=True, fastmath=True, cache=True, nogil=True)
 def row_group_panel_kernel(ptr, prow, pvals, x, ypad, out, bias, has_bias, relu, has_clamp,
                            clamp, rows, tile):
     """ptr[b·C + c] … ptr[b·C + c + 1]: the groups of row block b (of `rows` rows) in column
     group c (C = ⌈K/g⌉), by row; prow their rows, pvals their values (harness.kernels.cpu.panel).
-    ypad (M × whole tiles) is scratch."""
+    ypad (M × config.panel_layout's width) is scratch. At N ≤ DOT_TAIL every column is a dot
+    product along the group; otherwise N runs in tiles, the last zero-padded."""
     literally(tile)
     m = out.shape[0]
     k, n = x.shape
     g = pvals.shape[1]
     ncg = (k + g - 1) // g
     width = ypad.shape[1]
-    nt = width // tile
+    dot_cols = n if n <= DOT_TAIL else 0
+    nt = 0 if dot_cols else (n + tile - 1) // tile
     for b in prange((m + rows - 1) // rows):
         r0 = b * rows
         r1 = min(m, r0 + rows)
         xb = np.zeros((g, tile), x.dtype)
+        xt = np.zeros((max(dot_cols, 1), g), x.dtype)
         for r in range(r0, r1):
             for q in range(width):
                 ypad[r, q] = 0
@@ -276,6 +312,8 @@ def row_group_panel_kernel(ptr, prow, pvals, x, ypad, out, bias, has_bias, relu,
                         xb[j, q] = 0
                 p = lo
                 while p + 4 <= hi:
+                    if p + 12 <= hi:  # the rows two fours ahead: L2 → L1 while these run
+                        _prefetch4(ypad, prow, p + 8, q0)
                     _micro4(ypad[prow[p]], ypad[prow[p + 1]], ypad[prow[p + 2]],
                             ypad[prow[p + 3]], pvals[p], pvals[p + 1], pvals[p + 2],
                             pvals[p + 3], xb, q0, tile)
@@ -283,6 +321,12 @@ def row_group_panel_kernel(ptr, prow, pvals, x, ypad, out, bias, has_bias, relu,
                 while p < hi:
                     _micro1(ypad[prow[p]], pvals[p], xb, q0, tile)
                     p += 1
+            if dot_cols > 0:
+                for q in range(dot_cols):
+                    for j in range(g):
+                        xt[q, j] = x[c0 + j, q] if j < count else 0
+                for p in range(lo, hi):
+                    _dots(ypad[prow[p]], pvals[p], xt, dot_cols)
         for r in range(r0, r1):
             y = out[r]
             yp = ypad[r]

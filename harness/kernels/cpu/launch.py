@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 from harness.core import counter_keys as ck
 from harness.core.errors import InputError, UnsupportedError
-from harness.kernels.cpu.config import DTYPES, KINDS, CpuConfig, default_config, validate
+from harness.kernels.cpu.config import (
+    DTYPES,
+    KINDS,
+    CpuConfig,
+    default_config,
+    panel_layout,
+    validate,
+)
 
 if TYPE_CHECKING:
     import torch
@@ -179,7 +186,7 @@ def bind(op: Operand, x: torch.Tensor, *, bias: torch.Tensor | None = None, relu
     compile_s, hit = warm(kind, dtype, cfg.algo, cfg.tile)
     dt = np.dtype(dtype)
     xn = x.detach().contiguous().numpy()
-    width = -(-n // cfg.tile) * cfg.tile  # whole tiles
+    width = -(-n // cfg.tile) * cfg.tile  # whole tiles (the row kernel pads its last)
     bias_n = bias.detach().contiguous().numpy() if bias is not None else np.zeros(1, dt)
     tail = (out.numpy(), bias_n, bias is not None, bool(relu), clamp is not None,
             dt.type(clamp if clamp is not None else 0), int(cfg.rows), int(cfg.tile))
@@ -187,7 +194,7 @@ def bind(op: Operand, x: torch.Tensor, *, bias: torch.Tensor | None = None, relu
         from harness.kernels.cpu import panel
 
         ptr, prow, pvals = panel.order(op, cfg.rows)
-        args = (ptr, prow, pvals, xn, np.empty((m, width), dt), *tail)
+        args = (ptr, prow, pvals, xn, np.empty((m, panel_layout(n, cfg.tile)[2]), dt), *tail)
     else:
         ptr, idx = _index_arrays(op)
         values = op.arrays["values"].detach().contiguous().numpy()
