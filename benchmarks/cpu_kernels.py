@@ -46,6 +46,7 @@ def _rel(path: Path) -> str:
 FULL_RATES = [round(0.80 + 0.02 * i, 2) for i in range(10)]
 FULL_GROUPS = [1, 2, 4, 8, 16, 32, 64]
 FULL_NS = [1, 8, 50, 256]
+BREAKEVEN_RATES = [0.2, 0.3, 0.4, 0.5, 0.6, 0.7]
 TOL = {"float32": 1e-4, "bfloat16": 2e-2}
 
 
@@ -66,6 +67,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--ns", type=_ints, default=FULL_NS, help="N sweep at --sweep-rate, g=32")
     p.add_argument("--sweep-rate", type=float, default=0.9)
     p.add_argument("--sweep-group", type=int, default=32)
+    p.add_argument("--breakeven-rates", type=_floats, default=BREAKEVEN_RATES,
+                   help="rates below the grid at --sweep-group and --n: where pruning starts to pay")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--reps", type=int, default=15, help="interleaved rounds per point")
     p.add_argument("--seed", type=int, default=0)
@@ -73,7 +76,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "cpu_kernels_cpu.json")
     args = sys.argv[1:] if argv is None else argv
     if "--smoke" in args:  # smoke sizes are defaults: explicit flags still win
-        p.set_defaults(shape="256x256", n=50, rates=[0.9], groups=[1, 32], ns=[1, 50], reps=3)
+        p.set_defaults(shape="256x256", n=50, rates=[0.9], groups=[1, 32], ns=[1, 50], reps=3,
+                       breakeven_rates=[0.5])
     return p.parse_args(args)
 
 
@@ -222,6 +226,34 @@ def table(points: list[dict], peaks: dict) -> str:
     return "\n".join(lines)
 
 
+def targets(points: list[dict], args: argparse.Namespace) -> dict[str, Any]:
+    """The issue's targets, read off this run: the spot point (--sweep-rate, --sweep-group,
+    --n), whether the row-group kernel beats every sparse library kernel at rates ≥ 0.80 and
+    g ≥ 4, and the lowest rate at --sweep-group from which it beats dense fp32."""
+    def rg(p: dict) -> dict:
+        return p["variants"].get("numba_row_group", {})
+
+    spot = next((p for p in points if (p["rate"], p["g"], p["n"]) ==
+                 (args.sweep_rate, args.sweep_group, args.n)), None)
+    libs = ("mkl_csr", "mkl_bsr")
+    losses = [f"rate {p['rate']:.2f} g {p['g']}" for p in points
+              if p["n"] == args.n and p["rate"] >= 0.8 - 1e-9 and p["g"] >= 4 and "median_s" in rg(p)
+              and any(rg(p)["median_s"] >= p["variants"][lib]["median_s"]
+                      for lib in libs if "median_s" in p["variants"].get(lib, {}))]
+    curve = sorted((p["rate"], rg(p)["speedup_vs_dense_fp32"]) for p in points
+                   if p["g"] == args.sweep_group and p["n"] == args.n and "median_s" in rg(p))
+    paying = [r for r, s in curve if s > 1]
+    return {"spot": None if spot is None else {
+                "rate": spot["rate"], "g": spot["g"], "n": spot["n"],
+                "speedup_vs_dense_fp32": rg(spot).get("speedup_vs_dense_fp32"),
+                "speedup_vs_mkl_csr": rg(spot).get("speedup_vs_mkl_csr"),
+                "roofline_fraction": rg(spot).get("roofline_fraction")},
+            "row_group_loses_to_a_library_at": losses,
+            "breakeven_curve": curve,
+            "pays_from_rate": min(paying) if paying and all(
+                s > 1 for r, s in curve if r >= min(paying)) else None}
+
+
 def main(argv: list[str] | None = None) -> int:
     import torch
 
@@ -236,6 +268,8 @@ def main(argv: list[str] | None = None) -> int:
     grid = [(r, g, a.n) for r in a.rates for g in a.groups]
     grid += [(a.sweep_rate, a.sweep_group, n) for n in a.ns if n != a.n or
              (a.sweep_rate, a.sweep_group, n) not in grid]
+    grid += [(r, a.sweep_group, a.n) for r in a.breakeven_rates
+             if (r, a.sweep_group, a.n) not in grid]
     points = []
     t0 = time.perf_counter()
     for i, (rate, g, n) in enumerate(grid):
@@ -245,12 +279,13 @@ def main(argv: list[str] | None = None) -> int:
     result = {"machine": peaks, "method": __doc__.split("Method: ", 1)[1].split("\n\n")[0],
               # paths relative to the repository: no machine's folders in committed results
               "args": {k: (_rel(v) if isinstance(v, Path) else v) for k, v in vars(a).items()},
-              "points": points, "wall_s": time.perf_counter() - t0}
+              "points": points, "targets": targets(points, a), "wall_s": time.perf_counter() - t0}
     a.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = a.out.with_suffix(".tmp")
     tmp.write_text(json.dumps(result, indent=1))
     tmp.replace(a.out)
     print(table(points, peaks))
+    print("\ntargets: " + json.dumps(result["targets"]))
     print(f"\nwrote {a.out}", file=sys.stderr)
     return 0
 
