@@ -179,6 +179,7 @@ def replay(prob: Problem, sampler: str, options: Mapping[str, Any], seed: int,
     from harness.tune.feasible import feasible_assignments
     from harness.tune.objective import TrialContext, TrialFailed, make_objective, search_grid
     from harness.tune.samplers import make_sampler
+    from harness.tune.unmeasured import steer
 
     suite = prob.suite
     device = next(iter(prob.stored.values())).point.device
@@ -186,13 +187,15 @@ def replay(prob: Problem, sampler: str, options: Mapping[str, Any], seed: int,
     opts = {**dict(options), "seed": seed}  # the profile's seed option is what varies
     study = optuna.create_study(directions=prob.directions,
                                 sampler=make_sampler(sampler, opts, grid, suite.seed))
-    # as harness tune builds it: only values a feasible point completes (the grid prunes)
+    # as harness tune builds it: only values a feasible point completes (the grid prunes), and
+    # no point the study has measured while others remain
     feasible = None if sampler == "grid" else feasible_assignments(
         suite.space, device=device, dtypes=suite.dtypes, seed=suite.seed)
     ctx = TrialContext(space=suite.space, dtypes=suite.dtypes, device=device, seed=suite.seed,
                        objectives=prob.names, context_key="replay", run_id=0,
                        store=_MemoryStore(), measure=lambda p: prob.stored[p.key()],
                        feasible=feasible)
+    steer(study, suite.space, suite.dtypes, feasible, suite.seed)  # no repeat proposals
     callbacks, cap = [], n_trials
     if unit == "measurements":
         cap = 10 * n_trials  # a sampler that only repeats itself must still end

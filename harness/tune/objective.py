@@ -101,7 +101,7 @@ def _within(trial: Any, name: str, feasible: FeasibleGrid | None, chosen: dict[s
     subset and the unrestricted parameter keeps its own)."""
     if not feasible or not feasible.points:
         return whole()
-    fits = [a for a in feasible.points if all(_same(a[k], v) for k, v in chosen.items())]
+    fits = [a for a in feasible.points if all(same_value(a[k], v) for k, v in chosen.items())]
     allowed = list(dict.fromkeys(a[name] for a in fits))
     if not allowed or len(allowed) == len(feasible.grid[name]):
         return whole()
@@ -116,7 +116,8 @@ def base_name(param: str) -> str:
     return param.split(NARROWED, 1)[0]
 
 
-def _same(a: Any, b: Any) -> bool:
+def same_value(a: Any, b: Any) -> bool:
+    """Equal parameter values (floats of a stepped range within rounding)."""
     if isinstance(a, float) and isinstance(b, float):
         return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
     return bool(a == b)
@@ -189,12 +190,14 @@ def _measured_in_study(trial: Any, point: Point) -> int | None:
 
 
 class Budget:
-    """Optuna callback: stop after `trials` newly measured points, or after `cap` proposals
-    (the space has fewer feasible unmeasured points than asked for)."""
+    """Optuna callback: stop after `trials` newly measured points, when `done(study)` says no
+    feasible unmeasured point is left, or after `cap` proposals (a last guard)."""
 
-    def __init__(self, trials: int | None, cap_factor: int = 10) -> None:
+    def __init__(self, trials: int | None, cap_factor: int = 10,
+                 done: Callable[[Any], bool] | None = None) -> None:
         self.trials = trials
         self.cap = None if trials is None else cap_factor * trials + 20
+        self.done = done
         self.new = 0
         self.proposed = 0
         self.exhausted = False
@@ -202,11 +205,12 @@ class Budget:
     def __call__(self, study: Any, trial: Any) -> None:
         self.proposed += 1
         self.new += bool(trial.user_attrs.get("new"))
-        if self.trials is None:
-            return
-        if self.new >= self.trials:
+        if self.trials is not None and self.new >= self.trials:
             study.stop()
-        elif self.proposed >= (self.cap or 0):
+        elif self.done is not None and self.done(study):
+            self.exhausted = self.trials is not None
+            study.stop()
+        elif self.trials is not None and self.proposed >= (self.cap or 0):
             self.exhausted = True
             study.stop()
 

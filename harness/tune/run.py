@@ -197,6 +197,7 @@ def _search(opts: TuneOptions, suite: Suite, profile: TunerProfile, store: Store
     from harness.measure.reuse import reuse_refusal
     from harness.measure.runner import Bench
     from harness.tune.feasible import feasible_assignments
+    from harness.tune.unmeasured import steer
 
     quiet_optuna()  # the progress lines report every trial
     counters = list(suite.measure.counters)
@@ -226,19 +227,23 @@ def _search(opts: TuneOptions, suite: Suite, profile: TunerProfile, store: Store
                            # the grid sampler enumerates the whole space by name: it prunes
                            feasible=None if profile.sampler == "grid" else feasible_assignments(
                                suite.space, device=device, dtypes=suite.dtypes, seed=suite.seed))
+        done = steer(study, suite.space, suite.dtypes, ctx.feasible, suite.seed)
         _say(opts, f"harness tune: study {study_name!r} on {device} ({profile.sampler}, "
                    f"{trials if trials is not None else 'all'} trials), store "
                    f"{store.url_redacted}")
         # --trials N counts newly measured points: constraint violations, repeats of this
         # study's points and stored measurements reused do not use the budget
-        budget = Budget(trials)
-        study.optimize(make_objective(ctx), n_trials=None,
-                       timeout=timeout, catch=(TrialFailed,),
-                       callbacks=[budget, stop.callback])
+        budget = Budget(trials, done=done)
+        if done is not None and done(study):  # resumed with every feasible point measured
+            budget.exhausted = trials is not None
+        else:
+            study.optimize(make_objective(ctx), n_trials=None,
+                           timeout=timeout, catch=(TrialFailed,),
+                           callbacks=[budget, stop.callback])
         rec.status = "interrupted" if stop.requested else None
     if budget.exhausted:  # said even with --quiet: the run did less than asked
-        print(f"harness tune: {budget.new} of {trials} new points measured: {budget.proposed} "
-              "proposals found no more feasible unmeasured points in this space",
+        print(f"harness tune: {budget.new} of {trials} new points measured: no more feasible "
+              f"unmeasured points in this space ({budget.proposed} proposals)",
               file=sys.stderr, flush=True)
     run_id = rec.run_id
     note = contended_note(measured)

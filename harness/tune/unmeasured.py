@@ -1,0 +1,157 @@
+"""A sampler wrapper that never proposes a point the study has measured while others remain.
+
+Optuna's samplers know nothing of which points a study already holds: TPE and NSGA-II propose
+the same good point again and again once the space is small, and each such proposal used to
+become a free "repeat" trial. `Unmeasured` filters the wrapped sampler's proposals parameter by
+parameter against the feasible assignments (harness.tune.feasible.FeasibleGrid) minus the
+assignments of the study's measured trials:
+
+- a value is *open* when some feasible assignment that extends the values chosen so far with it
+  has not been measured;
+- an independent proposal that is not open is drawn again from the wrapped sampler (up to TRIES
+  times, so its model still decides), then replaced by a uniform draw among the open values;
+- a relative (multivariate) proposal keeps its longest open prefix in the space's order; the
+  rest is proposed independently, and so filtered.
+
+The distributions the wrapped sampler learns from are untouched (the parameter names and their
+ranges stay the same), so only the proposals change. When nothing is open any more (every
+feasible point measured), proposals pass through unfiltered and the tuner's budget callback
+ends the study.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from harness.tune.objective import base_name, same_value
+
+if TYPE_CHECKING:
+    from harness.config.space import Space
+    from harness.tune.feasible import FeasibleGrid
+
+TRIES = 8  # draws from the wrapped sampler before a uniform draw among the open values
+
+
+def _key(value: Any) -> Any:
+    return round(value, 9) if isinstance(value, float) else value
+
+
+def assignment_key(assignment: dict[str, Any]) -> tuple:
+    return tuple(sorted((k, _key(v)) for k, v in assignment.items()))
+
+
+class Unmeasured:
+    """Wraps an Optuna sampler; see the module docstring. `order` is the parameters' order of
+    suggestion (space order, then "dtype"); `base` maps a trial's parameter name to the space's
+    (narrowed names such as "format in ['csr']" → "format")."""
+
+    def __init__(self, inner: Any, feasible: FeasibleGrid, order: Sequence[str],
+                 base: Callable[[str], str], seed: int | None = None) -> None:
+        self.inner = inner
+        self.feasible = feasible
+        self.order = list(order)
+        self.base = base
+        self.rng = random.Random(seed)
+
+    # --- what is open -------------------------------------------------------------------
+    def measured(self, study: Any) -> set[tuple]:
+        from optuna.trial import TrialState
+
+        done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.FAIL))
+        return {assignment_key({self.base(k): v for k, v in t.params.items()})
+                for t in done if "measurement_id" in t.user_attrs}
+
+    def is_open(self, chosen: dict[str, Any], measured: set[tuple]) -> bool:
+        return any(assignment_key(a) not in measured for a in self.feasible.points
+                   if all(same_value(a.get(k), v) for k, v in chosen.items()))
+
+    def exhausted(self, study: Any) -> bool:
+        return not self.is_open({}, self.measured(study))
+
+    def _chosen(self, trial: Any) -> dict[str, Any]:
+        return {self.base(k): v for k, v in trial.params.items()}
+
+    # --- the sampler protocol -----------------------------------------------------------
+    def infer_relative_search_space(self, study: Any, trial: Any) -> dict[str, Any]:
+        return self.inner.infer_relative_search_space(study, trial)
+
+    def sample_relative(self, study: Any, trial: Any, search_space: dict[str, Any]) -> dict:
+        proposal = self.inner.sample_relative(study, trial, search_space)
+        if not proposal or not self.feasible.points:
+            return proposal
+        measured = self.measured(study)
+        if not self.is_open({}, measured):
+            return proposal
+        keep: dict[str, Any] = {}
+        chosen = self._chosen(trial)
+        ranked = sorted(proposal, key=lambda name: self._rank(name))
+        for name in ranked:
+            candidate = {**chosen, self.base(name): proposal[name]}
+            if not self.is_open(candidate, measured):
+                break  # this and what follows are proposed independently, and filtered
+            chosen = candidate
+            keep[name] = proposal[name]
+        return keep
+
+    def sample_independent(self, study: Any, trial: Any, param_name: str,
+                           param_distribution: Any) -> Any:
+        value = self.inner.sample_independent(study, trial, param_name, param_distribution)
+        if not self.feasible.points:
+            return value
+        measured = self.measured(study)
+        chosen = self._chosen(trial)
+        name = self.base(param_name)
+        if not self.is_open(chosen, measured):
+            return value  # nothing open below these choices (or at all): pass through
+        for _ in range(TRIES):
+            if self.is_open({**chosen, name: value}, measured):
+                return value
+            value = self.inner.sample_independent(study, trial, param_name, param_distribution)
+        values = _values(param_distribution, self.feasible.grid.get(name, []))
+        open_values = [v for v in values if self.is_open({**chosen, name: v}, measured)]
+        return self.rng.choice(open_values) if open_values else value
+
+    def before_trial(self, study: Any, trial: Any) -> None:
+        self.inner.before_trial(study, trial)
+
+    def after_trial(self, study: Any, trial: Any, state: Any, values: Any) -> None:
+        self.inner.after_trial(study, trial, state, values)
+
+    def reseed_rng(self) -> None:
+        self.inner.reseed_rng()
+        self.rng = random.Random()
+
+    def _rank(self, name: str) -> int:
+        base = self.base(name)
+        return self.order.index(base) if base in self.order else len(self.order)
+
+    def __getattr__(self, name: str) -> Any:  # anything else the study asks of its sampler
+        return getattr(self.inner, name)
+
+
+def _values(distribution: Any, grid: Sequence[Any]) -> list[Any]:
+    """The values a distribution can take, as Optuna would return them: the categorical's
+    choices, else the grid's values inside the range (stepped ranges only)."""
+    choices = getattr(distribution, "choices", None)
+    if choices is not None:
+        return list(choices)
+    low, high = getattr(distribution, "low", None), getattr(distribution, "high", None)
+    if low is None or high is None:
+        return []
+    return [v for v in grid if low - 1e-12 <= v <= high + 1e-12]
+
+
+def steer(study: Any, space: Space, dtypes: Sequence[str], feasible: FeasibleGrid | None,
+          seed: int | None) -> Callable[[Any], bool] | None:
+    """Wrap `study`'s sampler in `Unmeasured` (the tuner and its benchmark both build studies
+    so) and return the test "no feasible unmeasured point is left" for the budget. None, and
+    nothing wrapped, without feasible assignments (the grid sampler enumerates each point
+    once by itself)."""
+    if feasible is None or not feasible.points:
+        return None
+    order = [p.name for p in space.params()] + (["dtype"] if len(dtypes) > 1 else [])
+    sampler = Unmeasured(study.sampler, feasible, order, base_name, seed=seed)
+    study.sampler = sampler
+    return sampler.exhausted
