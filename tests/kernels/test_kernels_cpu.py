@@ -67,7 +67,7 @@ def rel_error(out, ref) -> float:
 
 # (format, geometry (r, c): a row_group's group is 1×g, a bsr block r×c, csr 1×1 elements)
 LAYOUTS = [("row_group", (1, 3)), ("row_group", (1, 8)), ("row_group", (1, 32)),
-           ("bsr", (2, 3)), ("bsr", (4, 4)), ("csr", (1, 1))]
+           ("bsr", (2, 3)), ("bsr", (4, 4)), ("bsr", (6, 2)), ("csr", (1, 1))]
 DTYPES = [torch.float32, torch.float64]
 
 

@@ -120,10 +120,41 @@ def row_group_kernel(row_ptr, group_cols, values, x, xpad, out, bias, has_bias, 
                 _finish(out[r], q0, n, a0, a1, tile, bb, relu, has_clamp, clamp)
 
 
+@njit(inline="always")
+def _block_rows4(a0, a1, a2, a3, crow_lo, crow_hi, cols, values, i, xpad, q0, tile):
+    """a_k += Σ over the block row's blocks of values[p, i + k] · xpad[block's columns]: four
+    rows of a block row share every X row they read, and their accumulators stay in registers
+    across the whole block row."""
+    bc = values.shape[2]
+    for q in range(tile):
+        a0[q] = 0
+    for q in range(tile):
+        a1[q] = 0
+    for q in range(tile):
+        a2[q] = 0
+    for q in range(tile):
+        a3[q] = 0
+    for p in range(crow_lo, crow_hi):
+        c0 = cols[p] * bc
+        v = values[p]
+        for j in range(bc):
+            w0 = v[i, j]
+            w1 = v[i + 1, j]
+            w2 = v[i + 2, j]
+            w3 = v[i + 3, j]
+            xr = xpad[c0 + j]
+            for q in range(tile):
+                a0[q] += w0 * xr[q0 + q]
+                a1[q] += w1 * xr[q0 + q]
+                a2[q] += w2 * xr[q0 + q]
+                a3[q] += w3 * xr[q0 + q]
+
+
 @njit(parallel=True, fastmath=True, cache=True, nogil=True)
 def bsr_kernel(crow, cols, values, x, xpad, out, bias, has_bias, relu, has_clamp, clamp, rows,
                tile):
-    """`rows` counts block rows here (each of r output rows)."""
+    """`rows` counts block rows here (each of r output rows). Rows of a block row run four at
+    a time (`_block_rows4`), the rest one at a time."""
     literally(tile)
     _pad(x, xpad)
     mb = crow.size - 1
@@ -133,16 +164,37 @@ def bsr_kernel(crow, cols, values, x, xpad, out, bias, has_bias, relu, has_clamp
     for b in prange((mb + rows - 1) // rows):
         a0 = stack(tile, x)
         a1 = stack(tile, x)
+        a2 = stack(tile, x)
+        a3 = stack(tile, x)
+        zero = stack(tile, x)
+        for q in range(tile):
+            zero[q] = 0
         for rb in range(b * rows, min(mb, (b + 1) * rows)):
-            for i in range(br):
-                r = rb * br + i
-                bb = bias[r] if has_bias else bias[0] * 0
-                for t in range(nt):
-                    q0 = t * tile
+            for t in range(nt):
+                q0 = t * tile
+                i = 0
+                while i + 4 <= br:
+                    _block_rows4(a0, a1, a2, a3, crow[rb], crow[rb + 1], cols, values, i, xpad,
+                                 q0, tile)
+                    r = rb * br + i  # spelled out: a loop over the four would pick the stack
+                    # arrays at run time, and LLVM could no longer keep them in registers
+                    _finish(out[r], q0, n, a0, zero, tile, bias[r] if has_bias else bias[0] * 0,
+                            relu, has_clamp, clamp)
+                    _finish(out[r + 1], q0, n, a1, zero, tile,
+                            bias[r + 1] if has_bias else bias[0] * 0, relu, has_clamp, clamp)
+                    _finish(out[r + 2], q0, n, a2, zero, tile,
+                            bias[r + 2] if has_bias else bias[0] * 0, relu, has_clamp, clamp)
+                    _finish(out[r + 3], q0, n, a3, zero, tile,
+                            bias[r + 3] if has_bias else bias[0] * 0, relu, has_clamp, clamp)
+                    i += 4
+                while i < br:
+                    r = rb * br + i
+                    bb = bias[r] if has_bias else bias[0] * 0
                     _zero(a0, a1, tile)
                     for p in range(crow[rb], crow[rb + 1]):
                         _strip(a0, a1, values[p, i], xpad, cols[p] * bc, bc, q0, tile)
                     _finish(out[r], q0, n, a0, a1, tile, bb, relu, has_clamp, clamp)
+                    i += 1
 
 
 @njit(parallel=True, fastmath=True, cache=True, nogil=True)
