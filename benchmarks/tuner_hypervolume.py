@@ -195,7 +195,7 @@ def replay(prob: Problem, sampler: str, options: Mapping[str, Any], seed: int,
                        objectives=prob.names, context_key="replay", run_id=0,
                        store=_MemoryStore(), measure=lambda p: prob.stored[p.key()],
                        feasible=feasible)
-    steer(study, suite.space, suite.dtypes, feasible, suite.seed)  # no repeat proposals
+    steer(study, ctx)  # no repeat proposals
     callbacks, cap = [], n_trials
     if unit == "measurements":
         cap = 10 * n_trials  # a sampler that only repeats itself must still end

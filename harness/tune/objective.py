@@ -89,6 +89,12 @@ def point_of(trial: Any, ctx: TrialContext) -> Point:
     if len(ctx.dtypes) > 1:
         chosen["dtype"] = _within(trial, "dtype", feasible, chosen,
                                   partial(trial.suggest_categorical, "dtype", list(ctx.dtypes)))
+    return point_of_assignment(ctx, chosen)
+
+
+def point_of_assignment(ctx: TrialContext, assignment: dict[str, Any]) -> Point:
+    """The Point of parameter values (the space's names; "dtype" when the suite has several)."""
+    chosen = dict(assignment)
     dtype = chosen.pop("dtype", ctx.dtypes[0])
     return ctx.space.point(chosen, device=ctx.device, dtype=dtype, seed=ctx.seed)
 

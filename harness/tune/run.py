@@ -227,7 +227,7 @@ def _search(opts: TuneOptions, suite: Suite, profile: TunerProfile, store: Store
                            # the grid sampler enumerates the whole space by name: it prunes
                            feasible=None if profile.sampler == "grid" else feasible_assignments(
                                suite.space, device=device, dtypes=suite.dtypes, seed=suite.seed))
-        done = steer(study, suite.space, suite.dtypes, ctx.feasible, suite.seed)
+        done = steer(study, ctx)
         _say(opts, f"harness tune: study {study_name!r} on {device} ({profile.sampler}, "
                    f"{trials if trials is not None else 'all'} trials), store "
                    f"{store.url_redacted}")

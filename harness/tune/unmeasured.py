@@ -7,7 +7,8 @@ parameter against the feasible assignments (harness.tune.feasible.FeasibleGrid) 
 assignments of the study's measured trials:
 
 - a value is *open* when some feasible assignment that extends the values chosen so far with it
-  has not been measured;
+  names a point the study has not measured (by point key: assignments that differ only in a
+  parameter the point ignores, such as g under block pruning, are one point);
 - an independent proposal that is not open is drawn again from the wrapped sampler (up to TRIES
   times, so its model still decides), then replaced by a uniform draw among the open values;
 - a relative (multivariate) proposal keeps its longest open prefix in the space's order; the
@@ -25,46 +26,43 @@ import random
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from harness.tune.objective import base_name, same_value
+from harness.tune.objective import base_name, point_of_assignment, same_value
 
 if TYPE_CHECKING:
-    from harness.config.space import Space
     from harness.tune.feasible import FeasibleGrid
+    from harness.tune.objective import TrialContext
 
 TRIES = 8  # draws from the wrapped sampler before a uniform draw among the open values
 
 
-def _key(value: Any) -> Any:
-    return round(value, 9) if isinstance(value, float) else value
-
-
-def assignment_key(assignment: dict[str, Any]) -> tuple:
-    return tuple(sorted((k, _key(v)) for k, v in assignment.items()))
-
-
 class Unmeasured:
-    """Wraps an Optuna sampler; see the module docstring. `order` is the parameters' order of
-    suggestion (space order, then "dtype"); `base` maps a trial's parameter name to the space's
-    (narrowed names such as "format in ['csr']" → "format")."""
+    """Wraps an Optuna sampler; see the module docstring. `keys[i]` is the point key of
+    `feasible.points[i]`; `order` is the parameters' order of suggestion (space order, then
+    "dtype"); `base` maps a trial's parameter name to the space's (narrowed names such as
+    "format in ['csr']" → "format")."""
 
-    def __init__(self, inner: Any, feasible: FeasibleGrid, order: Sequence[str],
-                 base: Callable[[str], str], seed: int | None = None) -> None:
+    def __init__(self, inner: Any, feasible: FeasibleGrid, keys: Sequence[str],
+                 order: Sequence[str], base: Callable[[str], str],
+                 seed: int | None = None) -> None:
         self.inner = inner
         self.feasible = feasible
+        self.keys = list(keys)
         self.order = list(order)
         self.base = base
         self.rng = random.Random(seed)
 
     # --- what is open -------------------------------------------------------------------
-    def measured(self, study: Any) -> set[tuple]:
+    def measured(self, study: Any) -> set[str]:
+        """The point keys of the study's measured trials."""
         from optuna.trial import TrialState
 
         done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.FAIL))
-        return {assignment_key({self.base(k): v for k, v in t.params.items()})
-                for t in done if "measurement_id" in t.user_attrs}
+        return {t.user_attrs["point_key"] for t in done
+                if "measurement_id" in t.user_attrs and "point_key" in t.user_attrs}
 
-    def is_open(self, chosen: dict[str, Any], measured: set[tuple]) -> bool:
-        return any(assignment_key(a) not in measured for a in self.feasible.points
+    def is_open(self, chosen: dict[str, Any], measured: set[str]) -> bool:
+        return any(key not in measured for a, key in zip(self.feasible.points, self.keys,
+                                                         strict=True)
                    if all(same_value(a.get(k), v) for k, v in chosen.items()))
 
     def exhausted(self, study: Any) -> bool:
@@ -143,15 +141,17 @@ def _values(distribution: Any, grid: Sequence[Any]) -> list[Any]:
     return [v for v in grid if low - 1e-12 <= v <= high + 1e-12]
 
 
-def steer(study: Any, space: Space, dtypes: Sequence[str], feasible: FeasibleGrid | None,
-          seed: int | None) -> Callable[[Any], bool] | None:
-    """Wrap `study`'s sampler in `Unmeasured` (the tuner and its benchmark both build studies
-    so) and return the test "no feasible unmeasured point is left" for the budget. None, and
-    nothing wrapped, without feasible assignments (the grid sampler enumerates each point
-    once by itself)."""
+def steer(study: Any, ctx: TrialContext) -> Callable[[Any], bool] | None:
+    """Wrap `study`'s sampler in `Unmeasured` for the objective's context (the tuner and its
+    benchmark both build studies so) and return the test "no feasible unmeasured point is
+    left" for the budget. None, and nothing wrapped, without feasible assignments (the grid
+    sampler enumerates each point once by itself)."""
+    feasible = ctx.feasible
     if feasible is None or not feasible.points:
         return None
-    order = [p.name for p in space.params()] + (["dtype"] if len(dtypes) > 1 else [])
-    sampler = Unmeasured(study.sampler, feasible, order, base_name, seed=seed)
+    keys = [point_of_assignment(ctx, a).key() for a in feasible.points]
+    several = len(ctx.dtypes) > 1
+    order = [p.name for p in ctx.space.params()] + (["dtype"] if several else [])
+    sampler = Unmeasured(study.sampler, feasible, keys, order, base_name, seed=ctx.seed)
     study.sampler = sampler
     return sampler.exhausted

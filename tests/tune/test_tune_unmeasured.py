@@ -51,6 +51,10 @@ def test_a_resumed_study_measures_only_what_it_has_not(tmp_path):
     assert len(trials) == 7 and len({t.user_attrs["point_key"] for t in trials}) == 7
 
 
+def _keys(points):
+    return [f"{p['a']}{p['b']}" for p in points]
+
+
 class _Stubborn:
     """A sampler that always proposes the first choice (a model that keeps its favourite)."""
 
@@ -76,13 +80,15 @@ class _Stubborn:
 def test_a_stubborn_sampler_is_steered_to_open_values():
     grid = {"a": [1, 2], "b": ["x", "y"]}
     points = [{"a": a, "b": b} for a in grid["a"] for b in grid["b"]]
-    sampler = Unmeasured(_Stubborn(), FeasibleGrid(grid, points), ["a", "b"], base_name, seed=0)
+    sampler = Unmeasured(_Stubborn(), FeasibleGrid(grid, points), _keys(points), ["a", "b"],
+                         base_name, seed=0)
     study = optuna.create_study(sampler=sampler)
     seen = []
 
     def objective(trial):
         point = (trial.suggest_categorical("a", [1, 2]), trial.suggest_categorical("b", ["x", "y"]))
         seen.append(point)
+        trial.set_user_attr("point_key", f"{point[0]}{point[1]}")
         trial.set_user_attr("measurement_id", len(seen))
         return random.random()
 
@@ -104,11 +110,36 @@ def test_relative_proposals_keep_their_open_prefix():
         def sample_relative(self, study, trial, space):
             return {"a": 1, "b": "x"}
 
-    sampler = Unmeasured(Relative(), FeasibleGrid(grid, points), ["a", "b"], base_name, seed=0)
+    sampler = Unmeasured(Relative(), FeasibleGrid(grid, points), _keys(points), ["a", "b"],
+                         base_name, seed=0)
     study = optuna.create_study(sampler=sampler)
     study.enqueue_trial({"a": 1, "b": "x"})
     study.optimize(lambda t: (t.suggest_categorical("a", [1, 2]),
                               t.suggest_categorical("b", ["x", "y"]),
+                              t.set_user_attr("point_key", "1x"),
                               t.set_user_attr("measurement_id", 1), 0.0)[-1], n_trials=1)
     trial = study.ask()
     assert sampler.sample_relative(study, trial, {}) == {"a": 1}  # "b": "x" would repeat
+
+
+def test_assignments_of_one_point_count_as_measured_together():
+    # g does not change a block-pruned point: (block, 1) and (block, 4) are one point
+    grid = {"pattern": ["block", "row_group"], "g": [1, 4]}
+    points = [{"pattern": p, "g": g} for p in grid["pattern"] for g in grid["g"]]
+    keys = ["block" if a["pattern"] == "block" else f"rg{a['g']}" for a in points]
+    sampler = Unmeasured(_Stubborn(), FeasibleGrid(grid, points), keys, ["pattern", "g"],
+                         base_name, seed=0)
+    study = optuna.create_study(sampler=sampler)
+    seen = []
+
+    def objective(trial):
+        a = {"pattern": trial.suggest_categorical("pattern", grid["pattern"]),
+             "g": trial.suggest_categorical("g", grid["g"])}
+        key = keys[points.index(a)]
+        seen.append(key)
+        trial.set_user_attr("point_key", key)
+        trial.set_user_attr("measurement_id", len(seen))
+        return 0.0
+
+    study.optimize(objective, n_trials=3)
+    assert sorted(seen) == ["block", "rg1", "rg4"]
