@@ -116,6 +116,11 @@ def test_the_shipped_model_suites_load_and_are_told_apart_from_gemm_suites():
     fc = load_suite(ROOT / "suites/fc_model.yaml")
     assert (fc.model, fc.batch) == ("fc", 50)
     assert is_model_suite(ROOT / "suites/llama_mlp.yaml")
+    shipped = {load_suite(p).model for p in sorted((ROOT / "suites").glob("*.yaml"))
+               if is_model_suite(p)}
+    from harness.models.builtin import BUILTINS
+
+    assert shipped == set(BUILTINS.names())  # a suite for every built-in model
     assert not is_model_suite(ROOT / "suites/fc.yaml")
     assert not is_model_suite(ROOT / "suites/graph_challenge.yaml")
 
