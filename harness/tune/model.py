@@ -226,6 +226,38 @@ def fastest_at(cands: Sequence[Candidate], target: float) -> Candidate | None:
     return min(ok, key=lambda c: c.time_s, default=None)
 
 
+EQUAL_RATE_BAND = 0.01  # "equal model pruning rate": within one percentage point above
+
+
+@dataclass(frozen=True)
+class RateComparison:
+    """At one uniform baseline's model rate: the fastest uniform configuration there and the
+    fastest per-layer one pruning as much, but at most EQUAL_RATE_BAND more."""
+
+    rate: float
+    uniform: Candidate
+    per_layer: Candidate | None
+
+    @property
+    def time_ratio(self) -> float | None:
+        """Per-layer model time ÷ uniform model time (< 1: the per-layer choice is faster)."""
+        return None if self.per_layer is None else self.per_layer.time_s / self.uniform.time_s
+
+
+def at_equal_rates(cands: Sequence[Candidate],
+                   band: float = EQUAL_RATE_BAND) -> tuple[RateComparison, ...]:
+    """Per-layer against uniform at equal model pruning rate, for each uniform rate (the
+    issue's question: does choosing per layer beat one choice for all, at the same rate?)."""
+    best: dict[float, Candidate] = {}
+    for c in cands:
+        if c.uniform and (c.rate not in best or c.time_s < best[c.rate].time_s):
+            best[c.rate] = c
+    layered = [c for c in cands if not c.uniform]
+    return tuple(RateComparison(r, best[r], min(
+        (c for c in layered if r - 1e-9 <= c.rate <= r + band + 1e-9),
+        key=lambda c: c.time_s, default=None)) for r in sorted(best))
+
+
 def prepare(suite: ModelSuite, *, device: str | None = None,
             say: Callable[[str], None] = lambda _: None, probe: Any = None) -> ModelSearch:
     """Load the model, extract its layers, measure the dense shares; make the study's Bench.
@@ -372,6 +404,21 @@ def format_uniforms(result: ModelTuneResult) -> str:
     return "\n".join(lines)
 
 
+def format_equal_rates(result: ModelTuneResult) -> str:
+    """Per-layer against uniform at equal model rate (search predictions), one line per rate."""
+    lines = [f"per-layer against uniform at equal model rate (per-layer within "
+             f"+{EQUAL_RATE_BAND:.0%} of it; model time per-layer / uniform):"]
+    for cmp in at_equal_rates(result.candidates):
+        if cmp.per_layer is None:
+            lines.append(f"  {cmp.rate:>6.1%}  no per-layer configuration found at this rate")
+            continue
+        ratio = cmp.time_ratio
+        verdict = "faster" if ratio is not None and ratio < 1 else "not faster"
+        lines.append(f"  {cmp.rate:>6.1%}  {ratio:.2f} ({verdict}; per-layer at "
+                     f"{cmp.per_layer.rate:.1%}: {cmp.per_layer.label()})")
+    return "\n".join(lines)
+
+
 def format_layers(r: ModelResult) -> str:
     """The per-layer table: layer, shape, share of dense time, chosen config, layer speedup."""
     rows = [("layer", "shape (MxKxN)", "share", "configuration", "speedup")]
@@ -400,7 +447,7 @@ def format_outcome(title: str, c: Candidate, r: ModelResult | None, dense_s: flo
 
 
 def format_result(result: ModelTuneResult, target: float) -> str:
-    parts = [format_front(result), format_uniforms(result)]
+    parts = [format_front(result), format_uniforms(result), format_equal_rates(result)]
     if result.chosen is None:
         parts.append(f"no configuration reaches the model pruning rate {target:.0%}")
     else:

@@ -193,3 +193,22 @@ def test_the_best_per_layer_configuration_is_compared_at_the_chosen_rate():
     assert "best per-layer (search): a: csr/numba unstructured 95%; b: dense at 90.0%" in text
     assert "predicted 2.67x, model time 0.75 of the best uniform's (90.0%)" in text
     assert "uniform baselines (fastest option per rate):\n   90.0%    2.00x  uniform dense" in text
+
+
+def test_per_layer_and_uniform_are_compared_at_equal_model_rate():
+    from harness.tune.model import ModelTuneResult, at_equal_rates, format_result
+
+    u90 = _cand(2.0, 0.9, uniform=True)
+    u50 = _cand(1.0, 0.5, uniform=True)
+    near = Candidate((("a", Option("csr", "numba"), 0.95), ("b", DENSE, 0.0)), 1.6, 0.905)
+    above_band = Candidate((("a", Option("csr", "numba"), 0.95),), 1.2, 0.95)  # prunes more
+    below = Candidate((("b", Option("csr", "numba"), 0.5),), 0.5, 0.85)
+    cands = (u90, u50, near, above_band, below)
+    by_rate = {c.rate: c for c in at_equal_rates(cands)}
+    assert by_rate[0.9].per_layer is near and by_rate[0.9].time_ratio == pytest.approx(0.8)
+    assert by_rate[0.5].per_layer is None  # nothing within one point above 50 %
+    r = ModelTuneResult("s", 4.0, cands, pareto_front(list(cands)), above_band, u90)
+    text = format_result(r, 0.9)
+    assert "per-layer against uniform at equal model rate" in text
+    assert "   90.0%  0.80 (faster; per-layer at 90.5%: a: csr/numba unstructured 95%" in text
+    assert "   50.0%  no per-layer configuration found at this rate" in text
