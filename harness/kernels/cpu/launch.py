@@ -65,9 +65,14 @@ def _tiny_args(kind: str, dtype: str, algo: str, tile: int) -> tuple:
 
 
 def kernel_for(kind: str, algo: str) -> Any:
+    """The compiled kernel (a numba dispatcher) of a layout and algorithm."""
+    if algo == "panel":
+        from harness.kernels.cpu import panel_kernel
+
+        return panel_kernel.row_group_panel_kernel
     from harness.kernels.cpu import jit
 
-    return jit.row_group_panel_kernel if algo == "panel" else jit.KERNELS[kind]
+    return jit.KERNELS[kind]
 
 
 def warm(kind: str, dtype: str, algo: str = "rows", tile: int = 64) -> tuple[float, bool]:

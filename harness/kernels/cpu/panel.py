@@ -2,7 +2,7 @@
 
 The 1×g groups of hartenstein-weight-pruning-gpus.md ("Weight pruning for GPUs") that share a
 column group c (columns c·g … c·g+g−1) all multiply the same g rows of X. The panel kernel
-(harness.kernels.cpu.jit.row_group_panel_kernel) visits them column group by column group inside
+(harness.kernels.cpu.panel_kernel.row_group_panel_kernel) visits them column group by column group inside
 each block of `rows` output rows, so this is a reordering of the stored operand's groups made once
 in prepare (a permutation of its rows of values, never a second encoder): `ptr` indexes the
 groups of (block b, column group c) at b·C + c, `prow` gives each group's row.

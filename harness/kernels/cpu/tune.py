@@ -33,7 +33,8 @@ TimeFn = Callable[[Callable[[], Any]], float]
 def versions() -> dict[str, str]:
     import numba
 
-    src = b"".join((Path(__file__).with_name(f)).read_bytes() for f in ("jit.py", "config.py"))
+    src = b"".join((Path(__file__).with_name(f)).read_bytes()
+                   for f in ("jit.py", "panel_kernel.py", "config.py"))
     return {"numba": numba.__version__, "kernels": hashlib.sha256(src).hexdigest()[:16]}
 
 
