@@ -60,6 +60,15 @@ class Document:
         """An InputError located at `path` in this document (see InputError for `kw`)."""
         return InputError(message, file=self.file, line=self.line(path), path=path or None, **kw)
 
+    def mapping(self, value: Any, path: str, allowed: tuple[str, ...]) -> dict[str, Any]:
+        """`value` (found at `path`) as a mapping with only `allowed` keys; {} when absent."""
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise self.error(path, expected="a mapping", value=value)
+        self.refuse_unknown(value, path, allowed)
+        return value
+
     def refuse_unknown(self, mapping: Mapping[str, Any], path: str,
                        allowed: tuple[str, ...]) -> None:
         """An InputError at the first key of `mapping` (found at `path`) not in `allowed`, for

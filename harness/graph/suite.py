@@ -65,13 +65,7 @@ class _Reader:
         self.doc = doc
 
     def section(self, key: str, allowed: tuple[str, ...]) -> dict[str, Any]:
-        value = self.doc.data.get(key, {})
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            raise self.doc.error(key, expected="a mapping", value=value)
-        self.doc.refuse_unknown(value, key, allowed)
-        return value
+        return self.doc.mapping(self.doc.data.get(key), key, allowed)
 
     def choice(self, mapping: dict[str, Any], key: str, path: str, options: tuple[str, ...] | list[str],
                default: str) -> str:

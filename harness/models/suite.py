@@ -98,14 +98,6 @@ class _Reader:
     def __init__(self, doc: Document) -> None:
         self.doc = doc
 
-    def mapping(self, value: Any, path: str, allowed: tuple[str, ...]) -> dict[str, Any]:
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            raise self.doc.error(path, expected="a mapping", value=value)
-        self.doc.refuse_unknown(value, path, allowed)
-        return value
-
     def integer(self, value: Any, path: str, *, minimum: int = 1,
                 nullable: bool = False) -> int | None:
         if value is None and nullable:
@@ -183,12 +175,12 @@ def _choices(r: _Reader, value: Any) -> tuple[tuple[Option, ...], tuple[float, .
 
     if value is None:
         raise r.doc.error("choices", expected="a mapping {formats, rates, dense}", value=value)
-    section = r.mapping(value, "choices", ("formats", "rates", "dense"))
+    section = r.doc.mapping(value, "choices", ("formats", "rates", "dense"))
     options: list[Option] = []
     for i, item in enumerate(r.names(section.get("formats"), "choices.formats",
                                      "{format, backend, pattern, group_sizes}")):
         path = f"choices.formats[{i}]"
-        item = r.mapping(item, path, FORMAT_KEYS)
+        item = r.doc.mapping(item, path, FORMAT_KEYS)
         fmt = r.choice(item.get("format"), f"{path}.format",
                        [n for n in FORMATS.names() if n != "dense"])
         backend = r.choice(item.get("backend"), f"{path}.backend", all_backends().names())
@@ -210,7 +202,7 @@ def _choices(r: _Reader, value: Any) -> tuple[tuple[Option, ...], tuple[float, .
 def _measure(r: _Reader, value: Any) -> Any:
     from harness.measure.settings import MeasureSettings
 
-    section = r.mapping(value, "measure", (*MEASURE_INTS, *MEASURE_FLOATS, "mode"))
+    section = r.doc.mapping(value, "measure", (*MEASURE_INTS, *MEASURE_FLOATS, "mode"))
     kw: dict[str, Any] = {"mode": r.choice(section.get("mode", "hot"), "measure.mode", MODES)}
     for key in MEASURE_INTS:
         if key in section:
