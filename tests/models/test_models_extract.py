@@ -116,15 +116,8 @@ def not_a_module():
 
 
 @pytest.fixture
-def user_package(tmp_path, monkeypatch):
-    pkg = tmp_path / "userpkg_models_test"
-    pkg.mkdir()
-    (pkg / "__init__.py").write_text("")
-    (pkg / "nets.py").write_text(FACTORY)
-    monkeypatch.syspath_prepend(str(tmp_path))
-    yield "userpkg_models_test.nets"
-    for mod in [m for m in sys.modules if m.startswith("userpkg_models_test")]:
-        del sys.modules[mod]
+def user_package(make_user_package):
+    return make_user_package("userpkg_models_test", FACTORY)
 
 
 def test_a_user_factory_is_imported_only_when_named(user_package):

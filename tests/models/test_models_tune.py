@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
@@ -38,17 +37,11 @@ def tiny():
 
 
 @pytest.fixture
-def tiny_model(tmp_path, monkeypatch):
-    pkg = tmp_path / "userpkg_tune_test"
-    pkg.mkdir()
-    (pkg / "__init__.py").write_text("")
-    (pkg / "nets.py").write_text(FACTORY)
-    monkeypatch.syspath_prepend(str(tmp_path))
+def tiny_model(tmp_path, make_user_package):
+    module = make_user_package("userpkg_tune_test", FACTORY)
     suite = tmp_path / "tiny.yaml"
-    suite.write_text(GOOD.format(model="userpkg_tune_test.nets:tiny") + "in_shape: [64]\n")
-    yield suite
-    for mod in [m for m in sys.modules if m.startswith("userpkg_tune_test")]:
-        del sys.modules[mod]
+    suite.write_text(GOOD.format(model=f"{module}:tiny") + "in_shape: [64]\n")
+    return suite
 
 
 def test_a_suite_is_parsed_into_options_rates_and_timing_rules():
