@@ -95,10 +95,7 @@ def test_feasibility_splits_the_grid_the_tuner_searches():
 
 
 def test_the_search_is_offered_only_values_a_feasible_point_completes(tmp_path):
-    import optuna
-    from tune_helpers import TINY, write_suite
-
-    from harness.cli.main import main
+    from tune_helpers import TINY, tune_trials
 
     # csr/coo × g ∈ {1, 4} × 3 rates, and coo may not take g=1 nor a rate above 0.6: 7 of 12
     # points are feasible; a random search on the whole space would propose the rest too
@@ -107,26 +104,20 @@ constraints:
   - when: {format: coo}
     require: {group_size: {min: 2}, pruning_rate: {max: 0.6}}
 """
-    suite = write_suite(tmp_path, text)
-    url = f"sqlite:///{tmp_path / 'h.db'}"
-    assert main(["tune", str(suite), "--storage", url, "--no-post", "--quiet"]) == 0
-    trials = optuna.load_study(study_name="tiny-cpu", storage=url).trials
+    trials = tune_trials(tmp_path, text)
     reasons = [t.user_attrs.get("reason", "") for t in trials]
     assert not any(r.startswith("constraint") for r in reasons), reasons
     assert sum(bool(t.user_attrs.get("new")) for t in trials) == 7  # every feasible point
     assert any(" in [" in name for t in trials for name in t.params)  # a narrowed parameter
     from harness.export import frames
 
-    exported = frames(url, study="tiny-cpu")["trials"]
+    exported = frames(f"sqlite:///{tmp_path / 'h.db'}", study="tiny-cpu")["trials"]
     assert {c for c in exported.columns if c.startswith("param.")} == {
         "param.pruning_rate", "param.group_size", "param.format"}
 
 
 def test_a_value_no_feasible_point_takes_is_never_offered(tmp_path):
-    import optuna
-    from tune_helpers import TINY, write_suite
-
-    from harness.cli.main import main
+    from tune_helpers import TINY, tune_trials
 
     # g=1 is excluded for both formats: no feasible point has it, so it must not be sampled
     text = TINY + """\
@@ -136,10 +127,7 @@ constraints:
   - when: {format: coo}
     require: {group_size: {min: 2}}
 """
-    suite = write_suite(tmp_path, text)
-    url = f"sqlite:///{tmp_path / 'h.db'}"
-    assert main(["tune", str(suite), "--storage", url, "--no-post", "--quiet"]) == 0
-    trials = optuna.load_study(study_name="tiny-cpu", storage=url).trials
+    trials = tune_trials(tmp_path, text)
     reasons = [t.user_attrs.get("reason", "") for t in trials]
     assert not any(r.startswith("constraint") for r in reasons), reasons
     assert sum(bool(t.user_attrs.get("new")) for t in trials) == 6

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 TINY = """\
 name: tiny
@@ -26,3 +27,16 @@ def write_suite(folder: Path, text: str = TINY, name: str = "tiny.yaml") -> Path
     path = folder / name
     path.write_text(text)
     return path
+
+
+def tune_trials(folder: Path, text: str, *extra: str) -> list[Any]:
+    """Run `harness tune` on suite `text` (SQLite in `folder`, no training stage) and return
+    the study's trials."""
+    import optuna
+
+    from harness.cli.main import main
+
+    suite = write_suite(folder, text)
+    url = f"sqlite:///{folder / 'h.db'}"
+    assert main(["tune", str(suite), "--storage", url, "--no-post", "--quiet", *extra]) == 0
+    return optuna.load_study(study_name="tiny-cpu", storage=url).trials
