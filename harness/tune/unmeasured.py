@@ -50,15 +50,22 @@ class Unmeasured:
         self.order = list(order)
         self.base = base
         self.rng = random.Random(seed)
+        self._measured: tuple[int | None, set[str]] = (None, set())
 
     # --- what is open -------------------------------------------------------------------
-    def measured(self, study: Any) -> set[str]:
-        """The point keys of the study's measured trials."""
+    def measured(self, study: Any, trial: Any = None) -> set[str]:
+        """The point keys of the study's measured trials: read from the storage once per trial
+        being sampled (each of its parameters asks), afresh when `trial` is None."""
         from optuna.trial import TrialState
 
+        number = None if trial is None else trial.number
+        if number is not None and self._measured[0] == number:
+            return self._measured[1]
         done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.FAIL))
-        return {t.user_attrs["point_key"] for t in done
+        keys = {t.user_attrs["point_key"] for t in done
                 if "measurement_id" in t.user_attrs and "point_key" in t.user_attrs}
+        self._measured = (number, keys)
+        return keys
 
     def is_open(self, chosen: dict[str, Any], measured: set[str]) -> bool:
         return any(key not in measured for a, key in zip(self.feasible.points, self.keys,
@@ -79,7 +86,7 @@ class Unmeasured:
         proposal = self.inner.sample_relative(study, trial, search_space)
         if not proposal or not self.feasible.points:
             return proposal
-        measured = self.measured(study)
+        measured = self.measured(study, trial)
         if not self.is_open({}, measured):
             return proposal
         keep: dict[str, Any] = {}
@@ -98,7 +105,7 @@ class Unmeasured:
         value = self.inner.sample_independent(study, trial, param_name, param_distribution)
         if not self.feasible.points:
             return value
-        measured = self.measured(study)
+        measured = self.measured(study, trial)
         chosen = self._chosen(trial)
         name = self.base(param_name)
         if not self.is_open(chosen, measured):
