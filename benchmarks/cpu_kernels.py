@@ -47,6 +47,7 @@ FULL_RATES = [round(0.80 + 0.02 * i, 2) for i in range(10)]
 FULL_GROUPS = [1, 2, 4, 8, 16, 32, 64]
 FULL_NS = [1, 8, 50, 256]
 BREAKEVEN_RATES = [0.2, 0.3, 0.4, 0.5, 0.6, 0.7]
+FULL_BLOCKS = [4, 8, 16]
 TOL = {"float32": 1e-4, "bfloat16": 2e-2}
 
 
@@ -67,6 +68,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--ns", type=_ints, default=FULL_NS, help="N sweep at --sweep-rate, g=32")
     p.add_argument("--sweep-rate", type=float, default=0.9)
     p.add_argument("--sweep-group", type=int, default=32)
+    p.add_argument("--blocks", type=_ints, default=FULL_BLOCKS,
+                   help="b×b block pruning at --sweep-rate and --n: bundled BSR against MKL BSR")
     p.add_argument("--breakeven-rates", type=_floats, default=BREAKEVEN_RATES,
                    help="rates below the grid at --sweep-group and --n: where pruning starts to pay")
     p.add_argument("--threads", type=int, default=2)
@@ -77,14 +80,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = sys.argv[1:] if argv is None else argv
     if "--smoke" in args:  # smoke sizes are defaults: explicit flags still win
         p.set_defaults(shape="256x256", n=50, rates=[0.9], groups=[1, 32], ns=[1, 50], reps=3,
-                       breakeven_rates=[0.5])
+                       breakeven_rates=[0.5], blocks=[8])
     return p.parse_args(args)
 
 
 # ----------------------------------------------------------------------------- variants
 
-def variants(w: Any, x: Any, g: int) -> tuple[dict[str, Callable[[], Any]], dict[str, dict]]:
-    """name → timed callable, and name → facts (bytes, flops, config or why it does not apply)."""
+def variants(w: Any, x: Any, g: int, block: int | None = None
+             ) -> tuple[dict[str, Callable[[], Any]], dict[str, dict]]:
+    """name → timed callable, and name → facts (bytes, flops, config or why it does not apply).
+    Row groups of 1×g by default; with `block`, the weight's b×b blocks run as BSR (MKL through
+    torch, and the bundled kernel) instead of the row-group kernel."""
     import warnings
 
     import torch
@@ -110,10 +116,20 @@ def variants(w: Any, x: Any, g: int) -> tuple[dict[str, Callable[[], Any]], dict
                                 csr.arrays["col_indices"].long(), csr.arrays["values"], (m, k))
     runs["mkl_csr"] = lambda: t @ x
     facts["mkl_csr"] = {"bytes": sum(sizes.values()) + act, "flops": 2 * nnz * n}
-    facts["mkl_bsr"] = {"skipped": f"torch runs square BSR blocks only; the 1×{g} groups are not"}
+    bundled: tuple[tuple[str, str, dict[str, Any]], ...] = (("numba_csr", "csr", {}),)
+    if block is None:
+        facts["mkl_bsr"] = {"skipped": f"torch runs square BSR blocks only; the 1×{g} groups "
+                                       "are not"}
+        bundled += (("numba_row_group", "row_group", {"group_size": g}),)
+    else:
+        bsr = get_format("bsr").encode(w, block=(block, block))
+        tb = w.to_sparse_bsr((block, block))
+        runs["mkl_bsr"] = lambda: tb @ x
+        facts["mkl_bsr"] = {"bytes": sum(get_format("bsr").nbytes(bsr).values()) + act,
+                            "flops": 2 * nnz * n}
+        bundled += (("numba_bsr", "bsr", {"block": (block, block)}),)
     numba = all_backends().get("numba")
-    for name, fmt, geo in (("numba_csr", "csr", {}),
-                           ("numba_row_group", "row_group", {"group_size": g})):
+    for name, fmt, geo in bundled:
         if fmt == "row_group" and g < 2:
             facts[name] = {"skipped": "g = 1 bundles nothing (the CSR kernel is that case)"}
             continue
@@ -159,17 +175,22 @@ def ratio(times: dict[str, list[float]], num: str, den: str) -> float | None:
     return statistics.median(a / b for a, b in zip(times[num], times[den], strict=True))
 
 
-def measure_point(w32: Any, x: Any, rate: float, g: int, reps: int, peaks: dict) -> dict:
+def measure_point(w32: Any, x: Any, rate: float, g: int, reps: int, peaks: dict,
+                  block: int | None = None) -> dict:
     from harness.core.point import PruneSpec
     from harness.pruning.base import prune_mask
 
-    mask = prune_mask(w32, PruneSpec(pattern="row_group", rate=rate, group_size=g))
+    spec = PruneSpec(pattern="row_group", rate=rate, group_size=g) if block is None else \
+        PruneSpec(pattern="block", rate=rate, block=(block, block))
+    mask = prune_mask(w32, spec)
     w = (w32 * mask).contiguous()
-    runs, facts = variants(w, x, g)
+    runs, facts = variants(w, x, g, block)
     errors = verify(runs, w, x)
     times = interleaved(runs, reps)
     out: dict[str, Any] = {"m": w.shape[0], "k": w.shape[1], "n": x.shape[1], "rate": rate,
                            "g": g, "nnz": int(mask.sum()), "variants": {}}
+    if block is not None:
+        out["block"] = block
     for name, f in facts.items():
         row = dict(f)
         if name in times:
@@ -226,6 +247,20 @@ def table(points: list[dict], peaks: dict) -> str:
     return "\n".join(lines)
 
 
+def block_table(points: list[dict]) -> str:
+    """b×b block pruning: each variant's speedup over dense fp32 (same run, interleaved)."""
+    cols = ["dense_bf16", "mkl_csr", "mkl_bsr", "numba_csr", "numba_bsr"]
+    lines = ["| M×K·N | rate | block | dense fp32 ms | " + " | ".join(f"{c} ×" for c in cols)
+             + " |", "|---|---|---|---|" + "---|" * len(cols)]
+    for p in points:
+        v = p["variants"]
+        cells = [f"{v[c]['speedup_vs_dense_fp32']:.2f}" if "median_s" in v.get(c, {}) else "–"
+                 for c in cols]
+        lines.append(f"| {p['m']}×{p['k']}·{p['n']} | {p['rate']:.2f} | {p['block']}×{p['block']}"
+                     f" | {v['dense_fp32']['median_s'] * 1e3:.2f} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def targets(points: list[dict], args: argparse.Namespace) -> dict[str, Any]:
     """The issue's targets, read off this run: the spot point (--sweep-rate, --sweep-group,
     --n), whether the row-group kernel beats every sparse library kernel at rates ≥ 0.80 and
@@ -276,16 +311,20 @@ def main(argv: list[str] | None = None) -> int:
         points.append(measure_point(w32, xs[n], rate, g, a.reps, peaks))
         print(f"[{i + 1}/{len(grid)}] rate {rate:.2f} g {g} N {n} "
               f"({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
+    blocks = [measure_point(w32, xs[a.n], a.sweep_rate, 1, a.reps, peaks, block=b)
+              for b in a.blocks]
     result = {"machine": peaks, "method": __doc__.split("Method: ", 1)[1].split("\n\n")[0],
               # paths relative to the repository: no machine's folders in committed results
               "args": {k: (_rel(v) if isinstance(v, Path) else v) for k, v in vars(a).items()},
-              "points": points, "targets": targets(points, a), "wall_s": time.perf_counter() - t0}
+              "points": points, "targets": targets(points, a), "block_points": blocks,
+              "wall_s": time.perf_counter() - t0}
     a.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = a.out.with_suffix(".tmp")
     tmp.write_text(json.dumps(result, indent=1))
     tmp.replace(a.out)
     print(table(points, peaks))
     print("\ntargets: " + json.dumps(result["targets"]))
+    print("\n" + block_table(blocks))
     print(f"\nwrote {a.out}", file=sys.stderr)
     return 0
 

@@ -38,3 +38,10 @@ def test_cpu_kernels_smoke_writes_verified_points(tmp_path, monkeypatch, capsys)
     curve = dict((r, s) for r, s in data["targets"]["breakeven_curve"])
     assert set(curve) == {0.5, 0.9}
     assert isinstance(data["targets"]["row_group_loses_to_a_library_at"], list)
+    # the block sweep: bundled BSR and MKL BSR on the same b×b-pruned weight, both verified
+    (bp,) = data["block_points"]
+    assert bp["block"] == 8 and bp["rate"] == 0.9
+    for name in ("mkl_bsr", "numba_bsr"):
+        assert len(bp["variants"][name]["samples_s"]) == 2
+        assert bp["variants"][name]["rel_error"] < 1e-4
+    assert "| 256×256·50 | 0.90 | 8×8 |" in table
