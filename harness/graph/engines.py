@@ -318,7 +318,11 @@ class BundledCpuEngine(_TorchIndexing):
         return spmm(w, y, bias=self._bias[key], relu=True, clamp=YMAX)
 
     def nonempty(self, y: Any) -> Any:
-        return (y != 0).any(dim=0).nonzero().squeeze(1)
+        import numpy as np
+
+        # numpy reduces along the neurons row by row; torch's any(dim=0) over this layout took
+        # 4 ms for 1024 × 64 (numpy: 0.02 ms)
+        return self.torch.from_numpy(np.flatnonzero(y.numpy().any(axis=0)))
 
     def take_rows(self, y: Any, rows: Any) -> Any:
         return y if rows.numel() == y.shape[1] else y.index_select(1, rows).contiguous()

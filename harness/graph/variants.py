@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.core.registry import Registry
 from harness.graph import engines, fused
+from harness.graph.tiled import TiledCpuEngine
 
 if TYPE_CHECKING:
     import numpy as np
@@ -151,6 +152,11 @@ _add(Variant("numba_kernels-filter", "cpu", "the bundled CPU kernels (Numba CSR 
              "activations) with their fused bias/ReLU/clamp epilogue, all-zero inputs dropped",
              lambda: engines.BundledCpuEngine(), filter_rows=True,
              max_neurons=DENSE_MAX_NEURONS, requires=_bundled_cpu))
+_add(Variant("numba_tiled-filter", "cpu", "the bundled CPU csr kernel on activations stored as "
+             "tiles of 64 inputs (each tile stays in L2 through a layer), fused bias/ReLU/clamp "
+             "and liveness, dead inputs packed into fewer tiles",
+             lambda: TiledCpuEngine(), filter_rows=True, max_neurons=DENSE_MAX_NEURONS,
+             requires=_bundled_cpu))
 _add(Variant("dense", "cpu", "dense torch matmul (MKL) with the fused epilogue",
              lambda: engines.DenseEngine("cpu"), max_neurons=DENSE_MAX_NEURONS))
 _add(Variant("dense-filter", "cpu", "dense torch matmul, all-zero rows dropped",
