@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import itertools
 import json
 import statistics
 import time
@@ -121,7 +122,8 @@ def fig4(args) -> list[dict]:
 @claim("aggregation")
 def aggregation(args) -> list[dict]:
     """hartenstein §6: rms, mean, median and random group selection at 90 % give similar
-    accuracy; g in --groups (default 1 8 32), in each scope."""
+    accuracy; g in --groups (default 1 8 32), in each scope. --rescale: each also with the kept
+    weights rescaled after pruning (oneshot's `rescale`; not in the seed), case "oneshot rescaled"."""
     from harness.core.point import PruneSpec
 
     rows = []
@@ -130,13 +132,14 @@ def aggregation(args) -> list[dict]:
         dense, rec = _dense(args, "fc", data, seed, _fc_options(args))
         rows.append(_row({"case": "dense"}, rec, seed))
         for g in args.groups:
-            for agg in ("rms", "mean", "median", "random"):
+            for agg in args.aggregations:
                 spec = PruneSpec(pattern="row_group", rate=args.rate, group_size=g,
                                  aggregation=agg, seed=seed)
-                for scope in args.scopes:
+                for scope, rescale in itertools.product(args.scopes, args.rescale):
                     r = _run("oneshot", dense, data, spec, _ft(args, seed),
-                             prune_kw={"scope": scope})
-                    rows.append(_row({"case": "oneshot", "g": g, "aggregation": agg,
+                             prune_kw={"scope": scope}, options={"rescale": rescale})
+                    case = "oneshot rescaled" if rescale else "oneshot"
+                    rows.append(_row({"case": case, "g": g, "aggregation": agg,
                                       "scope": scope}, r, seed))
                     _say(rows[-1])
     return rows
@@ -292,6 +295,10 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--structures", type=_structure, nargs="+",
                     default=[("filter", 0.75, 1), ("shape", 0.8, 1)],
                     help="zhang: pattern:rate[:g] (default filter:0.75 shape:0.8)")
+    ap.add_argument("--rescale", type=lambda s: s.lower() == "true", nargs="+", default=[False],
+                    help="aggregation: oneshot's rescale option, e.g. --rescale false true")
+    ap.add_argument("--aggregations", nargs="+", default=["rms", "mean", "median", "random"],
+                    help="aggregation: the group selections compared")
     ap.add_argument("--train-subset", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json", default=None)

@@ -367,3 +367,31 @@ def test_group_lasso_reconfigures_the_cnn_at_the_papers_threshold():
     assert e["epoch_flops"][-1] < e["dense_epoch_flops"] and e["train_flops_ratio"] < 1
     assert sum(e["hidden_widths"]) == round((1 - e["neurons_removed"]) * (16 + 32 + 64))
     assert res.accuracy > 0.9
+
+
+def test_rescale_multiplies_the_kept_weights_by_the_root_of_weights_over_kept(dense):
+    from harness.train.schedules.base import rescale_survivors
+
+    before = copy.deepcopy(dense)
+    masks = {"1": torch.rand_like(dense[1].weight) > 0.75, "3": torch.ones_like(dense[3].weight,
+                                                                                 dtype=torch.bool)}
+    rescale_survivors(dense, masks)
+    factor = math.sqrt(masks["1"].numel() / int(masks["1"].sum()))
+    assert factor > 1.5
+    assert torch.allclose(dense[1].weight, before[1].weight * factor)
+    assert torch.equal(dense[3].weight, before[3].weight)  # nothing pruned: factor 1
+    assert torch.equal(dense[5].weight, before[5].weight)  # no mask: untouched
+
+
+def test_oneshot_rescale_option_is_recorded_and_checked(dense, tiny_data):
+    from harness.core.errors import InputError
+    from harness.train.schedules.base import check_options
+
+    spec = PruneSpec(pattern="unstructured", rate=0.9)
+    plain = SCHEDULES.get("oneshot")(copy.deepcopy(dense), tiny_data, spec, CFG)
+    scaled = SCHEDULES.get("oneshot")(copy.deepcopy(dense), tiny_data, spec, CFG,
+                                      options={"rescale": True})
+    assert scaled.as_record()["rescaled"] is True and "rescaled" not in plain.as_record()
+    assert scaled.as_record()["loss_before"] != plain.as_record()["loss_before"]
+    with pytest.raises(InputError, match=r"train\.options\.rescale.*true or false"):
+        check_options("oneshot", {"rescale": "yes"})

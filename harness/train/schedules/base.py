@@ -54,6 +54,27 @@ def prune_masks(model: nn.Module, spec: PruneSpec, prune_kw: Mapping[str, Any] |
     return scope_masks(model, spec, **dict(prune_kw or {}))
 
 
+def rescale_survivors(model: nn.Module, masks: Mapping[str, torch.Tensor]) -> None:
+    """Multiply each pruned layer's kept weights by √(weights / kept), so a layer's output keeps
+    the spread it had before pruning (for weights independent of their inputs). Not in the seeds:
+    an opt-in remedy for deep nets whose signal dies. Selection by magnitude keeps the largest
+    weights and loses less of it; random selection at 90 % keeps a tenth of each layer's sum,
+    and through the eight layers of Table 2's net the input-dependent part of the output fell
+    from 6.9 to 1e-5 (MNIST, g = 8, seed 0), so fine-tuning never left chance."""
+    import math
+
+    import torch
+
+    from harness.pruning.model import prunable_layers
+
+    layers = dict(prunable_layers(model))
+    with torch.no_grad():
+        for name, mask in masks.items():
+            kept = int(mask.sum())
+            if kept:
+                layers[name.removesuffix(".weight")].weight.mul_(math.sqrt(mask.numel() / kept))
+
+
 def before_finetune(model: nn.Module, data: Dataset, *, device: str) -> dict[str, float]:
     """Test accuracy and loss of the just-pruned model, before any fine-tuning."""
     from harness.train.trainer import evaluate
