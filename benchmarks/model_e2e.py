@@ -3,6 +3,7 @@ predicted one, for uniform configurations (every Linear layer the same choice).
 
     python benchmarks/model_e2e.py            # Llama-7B MLP block at N = 16, FC net at batch 50
     python benchmarks/model_e2e.py --smoke    # tiny sizes, seconds: checks the script
+    python benchmarks/model_e2e.py --fig5     # FC net at batch 50, g = 1 … 64 at 90 %
 
 Models (harness.models.builtin): `llama_mlp` (4096/11008, gate/up/down, SiLU gating) at 16
 tokens, and the FC net of hartenstein-weight-pruning-gpus.md (`fc`, 784-784-128-128-256-256-
@@ -38,26 +39,32 @@ CASES = [("llama_mlp", 16), ("fc", 50)]
 SMOKE_CASES = [("fc", 8)]
 
 
-def configs() -> dict[str, Any]:
+GROUPS = (8, 32)
+FIG5_GROUPS = (1, 2, 4, 8, 16, 32, 64)  # the seed's Fig. 5 x-axis
+
+
+def configs(groups: tuple[int, ...] = GROUPS) -> dict[str, Any]:
     from harness.core.point import PruneSpec
     from harness.models.export import LayerChoice
 
-    return {
-        "row_group g=8 90%": LayerChoice("row_group", "numba", PruneSpec("row_group", 0.9, 8)),
-        "row_group g=32 90%": LayerChoice("row_group", "numba", PruneSpec("row_group", 0.9, 32)),
-        "csr 90%": LayerChoice("csr", "numba", PruneSpec("unstructured", 0.9)),
-    }
+    out = {f"row_group g={g} 90%": LayerChoice("row_group", "numba",
+                                               PruneSpec("row_group", 0.9, g)) for g in groups}
+    out["csr 90%"] = LayerChoice("csr", "numba", PruneSpec("unstructured", 0.9))
+    return out
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--smoke", action="store_true", help="the FC net at batch 8 only, short timing")
+    p.add_argument("--fig5", action="store_true",
+                   help="the FC net at batch 50 only, every g of the seed's Fig. 5 (1 … 64)")
     p.add_argument("--max-time", type=float, default=2.0,
                    help="timing limit per variant in seconds (measurement core's max_time_s)")
     p.add_argument("--rounds", type=int, default=5, help="minimum interleaved rounds")
     p.add_argument("--threads", type=int,
                    help="torch threads (the numba kernels follow torch's count; default: torch's)")
-    p.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/model_e2e_cpu.json")
+    p.add_argument("--out", type=Path, default=None,
+                   help="JSON path (default benchmarks/results/model_e2e[_fig5]_cpu.json)")
     return p.parse_args(argv)
 
 
@@ -77,7 +84,8 @@ def _machine() -> dict[str, Any]:
             "load_avg": os.getloadavg()}
 
 
-def run_case(name: str, batch: int, policy: Any, log: Any) -> dict[str, Any]:
+def run_case(name: str, batch: int, policy: Any, log: Any,
+             groups: tuple[int, ...] = GROUPS) -> dict[str, Any]:
     from harness.models.builtin import load_model
     from harness.models.export import evaluate, uniform
     from harness.models.share import measure_shares
@@ -93,7 +101,7 @@ def run_case(name: str, batch: int, policy: Any, log: Any) -> dict[str, Any]:
         "contended": shares.contended,
         "layers": [{"name": s.name, "shape": s.shape, "time_s": s.time_s, "share": s.share}
                    for s in shares.layers]}, "configs": {}}
-    for label, choice in configs().items():
+    for label, choice in configs(groups).items():
         t1 = time.perf_counter()
         result = evaluate(model.module, uniform(model.module, choice), x, policy=policy)
         out["configs"][label] = {**result.as_dict(), "wall_s": time.perf_counter() - t1}
@@ -141,17 +149,19 @@ def main(argv: list[str] | None = None) -> int:
 
     t0 = time.perf_counter()
     machine = _machine()
-    cases = [run_case(name, batch, policy, log) for name, batch in
-             (SMOKE_CASES if args.smoke else CASES)]
+    todo = SMOKE_CASES if args.smoke else [("fc", 50)] if args.fig5 else CASES
+    groups = FIG5_GROUPS if args.fig5 else GROUPS
+    cases = [run_case(name, batch, policy, log, groups) for name, batch in todo]
     doc = {"benchmark": "model_e2e", "smoke": args.smoke, "machine": machine,
            "load_avg_after": os.getloadavg(), "policy": {"rounds": policy.rounds,
                                                          "max_time_s": policy.max_time_s,
                                                          "min_samples": policy.min_samples},
            "wall_s": time.perf_counter() - t0, "cases": cases}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_suffix(".tmp")
+    out = args.out or ROOT / f"benchmarks/results/model_e2e{'_fig5' if args.fig5 else ''}_cpu.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp")
     tmp.write_text(json.dumps(doc, indent=1, default=list) + "\n")
-    tmp.replace(args.out)
+    tmp.replace(out)
     print(table(cases))
     return 0
 

@@ -24,3 +24,11 @@ def test_the_table_shows_measured_beside_predicted_and_flags_contended_runs():
                         "2.50× | 0.80 | 7 | no |")
     assert lines[3].endswith("| 2.00× | 2.50× | 0.80 | 7 | yes |")
     assert lines[4] == "| llama_mlp | 16 | bad | 90.0% | - | - | - | - | - | 0 | no |"
+
+
+def test_fig5_runs_every_group_size_of_the_seed_on_the_fc_net():
+    bench = load("model_e2e")
+    labels = list(bench.configs(bench.FIG5_GROUPS))
+    assert labels == [f"row_group g={g} 90%" for g in (1, 2, 4, 8, 16, 32, 64)] + ["csr 90%"]
+    assert all(c.prune.rate == 0.9 for c in bench.configs(bench.FIG5_GROUPS).values())
+    assert bench.parse_args(["--fig5"]).fig5 and bench.parse_args([]).out is None
