@@ -7,7 +7,8 @@
     python benchmarks/train_seeds.py zhang --model fc --structures row_group:0.9:8  # … at g=8
     python benchmarks/train_seeds.py lym          # group lasso: sparsity, accuracy, training FLOPs
 
-Common options: --seeds (default 0 1 2), --pretrain / --finetune epochs, --threads,
+Common options: --seeds (default 0 1 2), --pretrain / --finetune epochs, --ft-optimizer /
+--ft-lr (fine-tuning and ADMM's W-steps; default SGD at --lr), --threads,
 --input-layer {true,false} (the reading of hartenstein Table 2), --train-subset N (first N
 training images only: a smoke run), --json PATH (default
 benchmarks/results/train_seeds_<claim>_cpu.json). Dense models are cached
@@ -66,7 +67,8 @@ def _ft(args, seed: int, epochs: int | None = None):
     from harness.train.trainer import TrainConfig
 
     return TrainConfig(epochs=args.finetune if epochs is None else epochs,
-                       batch_size=args.batch, lr=args.lr, seed=seed)
+                       batch_size=args.batch, lr=args.ft_lr or args.lr,
+                       optimizer=args.ft_optimizer, seed=seed)
 
 
 def _run(schedule: str, dense, data, spec, cfg, *, options=None, prune_kw=None) -> dict:
@@ -282,6 +284,10 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--finetune", type=int, default=10)
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--lr", type=float, default=0.05)
+    ap.add_argument("--ft-optimizer", default="sgd", choices=["sgd", "adam"],
+                    help="optimizer after pretraining (fine-tuning, ADMM's W-steps): zhang's "
+                         "W-step is Adam's")
+    ap.add_argument("--ft-lr", type=float, default=None, help="lr after pretraining (--lr)")
     ap.add_argument("--rate", type=float, default=0.9)
     ap.add_argument("--groups", type=int, nargs="+", default=None,
                     help="fig4: 1 2 4 8 16 32 64; aggregation: 1 8 32")
