@@ -70,11 +70,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{y0.shape[0]} inputs ({args.source}, {y0.nnz / max(1, y0.shape[0]):.1f} pixels on "
           f"per image) in {time.perf_counter() - t0:.1f} s", flush=True)
     results = []
+    reference_s: dict[int, float] = {}
     for layers in args.layers:
         net = challenge_network(args.neurons, layers, seed=args.seed, permute=args.permute)
         t0 = time.perf_counter()
         truth = reference_categories(y0, net)
         ref_s = time.perf_counter() - t0
+        reference_s[layers] = ref_s
         print(f"{args.neurons}x{layers}: reference (SciPy float64) {len(truth)} categories in "
               f"{ref_s:.1f} s ({edges(y0.shape[0], net) / ref_s:.3e} edges/s)", flush=True)
         for r in run_case(net, y0, names, truth=truth, repeats=args.repeats, batch=args.batch,
@@ -97,9 +99,35 @@ def main(argv: list[str] | None = None) -> int:
 
         from harness.core.paths import write_text
 
-        write_text(args.out, json.dumps([{**asdict(r), "rate": r.rate, "time_s": r.time_s}
-                                         for r in results], indent=2))
+        doc = {"benchmark": "benchmarks/graph_challenge.py",
+               "command": "python benchmarks/graph_challenge.py " + " ".join(argv or sys.argv[1:]),
+               "utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "machine": machine(),
+               "inputs": {"source": args.source, "count": int(y0.shape[0])},
+               "reference_s": reference_s,
+               "results": [{**asdict(r), "rate": r.rate, "time_s": r.time_s} for r in results]}
+        write_text(args.out, json.dumps(doc, indent=2))
     return 0
+
+
+def machine() -> dict:
+    """What the figures were measured on (CPU model, cores, library versions, load)."""
+    import os
+    import platform
+
+    import numba
+    import scipy
+    import torch
+
+    cpu = platform.processor()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f
+                        if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
+            "torch": torch.__version__, "numba": numba.__version__, "scipy": scipy.__version__,
+            "load_avg": os.getloadavg()}
 
 
 if __name__ == "__main__":
