@@ -7,4 +7,4 @@ Triton, pynvml, Optuna) are imported lazily by the modules that need them.
 from __future__ import annotations
 
 __version__ = "0.1.0"
-SCHEMA_VERSION = 2  # version of the store's tables; see harness.store
+SCHEMA_VERSION = 3  # version of the store's tables; see harness.store

@@ -59,10 +59,12 @@ class ReportData:
     # the verdicts `harness regress` stored with the selected regression runs (trend charts mark
     # them as regress judged them, not as the report would judge again)
     verdicts: tuple[StoredVerdict, ...] = ()
+    # whole-model study records (harness.tune.model_record), oldest first
+    models: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def empty(self) -> bool:
-        return not self.measurements and not self.train and not self.history
+        return not self.measurements and not self.train and not self.history and not self.models
 
     @cached_property  # frozen dataclass: cached_property writes __dict__ directly, which is allowed
     def timed(self) -> tuple[Measurement, ...]:
@@ -140,6 +142,7 @@ def from_store(
         history=tuple(_history(runs, stored)) if run_id is None else (),
         verdicts=tuple(v for r in runs if r.kind == "regress" and run_id is None
                        for v in store.verdicts(run_id=r.id)),
+        models=tuple(store.model_results(run_id=run_id, study=study, suite=suite)),
     )
 
 

@@ -3,7 +3,7 @@
 One database URL holds everything: Optuna's studies (harness.tune.storage builds Optuna's storage
 on it through `attached()`) and harness's
 tables (runs, provenance, measurements with every raw sample, device peaks, trained-model
-results, regression verdicts). Every write is one transaction. Passwords in URLs are never printed: use `url_redacted`.
+results, regression verdicts, whole-model study records). Every write is one transaction. Passwords in URLs are never printed: use `url_redacted`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from harness.core.measurement import Measurement
 @dataclass(frozen=True)
 class RunRow:
     id: int
-    kind: str  # bench | tune | regress | train
+    kind: str  # bench | tune | regress | train | model
     suite: str
     study: str | None
     context_key: str | None  # runs with the same context may reuse each other's measurements
@@ -105,6 +105,11 @@ class Store(Protocol):
 
     def train_results(self, *, run_id: int | None = None,
                       study: str | None = None) -> list[dict[str, Any]]: ...
+
+    def add_model_result(self, run_id: int, record: Mapping[str, Any]) -> int: ...
+
+    def model_results(self, *, run_id: int | None = None, study: str | None = None,
+                      suite: str | None = None) -> list[dict[str, Any]]: ...
 
     def add_verdict(self, run_id: int, v: VerdictRecord) -> int: ...
 

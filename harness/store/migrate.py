@@ -13,7 +13,8 @@ Versions:
      bandwidth, peak fraction, counters, throttle flag, provenance link or wall time; there were
      no `provenance`, `device_peaks` or `train_results` tables.
   1  as 2, without the `verdicts` table.
-  2  the layout of `harness.store.schema`.
+  2  as 3, without the `model_results` table.
+  3  the layout of `harness.store.schema`.
 """
 
 from __future__ import annotations
@@ -175,4 +176,11 @@ def _v0_to_v1(conn: Connection) -> None:
 def _v1_to_v2(conn: Connection) -> None:
     """Regression verdicts get their table (nothing else changes)."""
     schema.metadata.create_all(conn, tables=[schema.verdicts], checkfirst=True)
+    create_missing(conn)
+
+
+@migration(2)
+def _v2_to_v3(conn: Connection) -> None:
+    """Whole-model studies get their table (nothing else changes)."""
+    schema.metadata.create_all(conn, tables=[schema.model_results], checkfirst=True)
     create_missing(conn)

@@ -173,4 +173,15 @@ verdicts = Table(
     Index("ix_verdicts_run", "run_id"),
 )
 
+# a whole-model study's outcome (harness.tune.model_record): its candidates, front, uniform
+# baselines and the exported configurations timed end to end; the record is the truth
+model_results = Table(
+    "model_results", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Integer, ForeignKey("runs.id"), nullable=False),
+    Column("record", JSONText, nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Index("ix_model_results_run", "run_id"),
+)
+
 TABLE_NAMES = tuple(metadata.tables)

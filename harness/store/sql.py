@@ -22,7 +22,7 @@ from harness.store import codec, dialects, liveness, migrate, schema, urls
 from harness.store import provenance as prov
 from harness.store.api import RunRow, StoredMeasurement, StoredVerdict, VerdictRecord
 
-RUN_KINDS = ("bench", "tune", "regress", "train")
+RUN_KINDS = ("bench", "tune", "regress", "train", "model")
 # killed: left "running" by a process that is gone (marked when the store is next opened)
 RUN_STATUSES = ("running", "finished", "interrupted", "failed", "killed")
 
@@ -212,6 +212,32 @@ class SqlStore:
             query = query.where(t.c.run_id == run_id)
         if study is not None:
             query = query.join(r, r.c.id == t.c.run_id).where(r.c.study == study)
+        with self._engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [{**row.record, "id": row.id, "run_id": row.run_id} for row in rows]
+
+    # --- whole-model studies -------------------------------------------------------------------
+
+    def add_model_result(self, run_id: int, record: Mapping[str, Any]) -> int:
+        with self._writer.begin() as conn:
+            t = schema.model_results
+            return conn.execute(t.insert().values(
+                run_id=run_id, record=urls.scrub_data(dict(record)),
+                created_at=schema.utcnow()).returning(t.c.id)).scalar_one()
+
+    def model_results(self, *, run_id: int | None = None, study: str | None = None,
+                      suite: str | None = None) -> list[dict[str, Any]]:
+        """Stored model-study records, oldest first, each with its `id` and `run_id` added."""
+        t, r = schema.model_results, schema.runs
+        query = select(t.c.id, t.c.run_id, t.c.record).order_by(t.c.id)
+        if run_id is not None:
+            query = query.where(t.c.run_id == run_id)
+        if study is not None or suite is not None:
+            query = query.join(r, r.c.id == t.c.run_id)
+            if study is not None:
+                query = query.where(r.c.study == study)
+            if suite is not None:
+                query = query.where(r.c.suite == suite)
         with self._engine.connect() as conn:
             rows = conn.execute(query).all()
         return [{**row.record, "id": row.id, "run_id": row.run_id} for row in rows]

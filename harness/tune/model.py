@@ -19,8 +19,11 @@ The uniform configurations (one choice for every layer) are evaluated first as b
 also measure every (shape, choice) the search can propose, so the trials are arithmetic. At the
 end the fastest configuration at or above the suite's `target_rate` is exported with real sparse
 execution and timed end to end against the dense model (harness.models.export.evaluate), beside
-the best uniform one. Conv2d layers stay dense (export's limit in this version). The study lives
-in memory: nothing is stored.
+the best uniform one. Conv2d layers stay dense (export's limit in this version).
+
+`harness tune` stores the study as a run of kind "model": every (shape, choice) measurement with
+its raw samples, and one record of the outcome (harness.tune.model_record: candidates, front,
+uniform baselines, the exported configurations timed end to end), which `harness report` draws.
 """
 
 from __future__ import annotations
@@ -38,9 +41,11 @@ from harness.models.suite import DENSE, ModelSuite, Option
 if TYPE_CHECKING:
     import torch
 
+    from harness.core.measurement import Measurement
     from harness.models.export import LayerChoice, ModelResult
     from harness.models.extract import Extraction, ShapeGroup
     from harness.models.share import Shares
+    from harness.store.api import Store
 
 Choice = tuple[Option, float]  # (option, rate); a dense option's rate is ignored
 
@@ -192,6 +197,8 @@ class ModelTuneResult:
     uniform_result: ModelResult | None = None
     failures: tuple[str, ...] = ()
     target_rate: float = 0.9
+    shares: Shares | None = None  # the dense model's per-layer times
+    layer_groups: Mapping[str, str] = field(default_factory=dict)  # layer name → shape group
 
     @property
     def best_per_layer(self) -> Candidate | None:
@@ -259,9 +266,12 @@ def at_equal_rates(cands: Sequence[Candidate],
 
 
 def prepare(suite: ModelSuite, *, device: str | None = None,
-            say: Callable[[str], None] = lambda _: None, probe: Any = None) -> ModelSearch:
+            say: Callable[[str], None] = lambda _: None, probe: Any = None,
+            store: Store | None = None,
+            sink: Callable[[Measurement], Any] | None = None) -> ModelSearch:
     """Load the model, extract its layers, measure the dense shares; make the study's Bench.
-    `probe`: the contention probe of every timed run (default: the device's)."""
+    `probe`: the contention probe of every timed run (default: the device's); `store`: where
+    the device's peaks are kept; `sink`: receives every (shape, choice) measurement."""
     from harness.measure.runner import Bench
     from harness.measure.timer import Policy
     from harness.models.builtin import load_model
@@ -284,7 +294,7 @@ def prepare(suite: ModelSuite, *, device: str | None = None,
         f"{len(ext.layers)} layers in {len(ext.groups)} shapes, dense "
         f"{shares.model_s * 1e3:.3g} ms (layers {shares.layers_s / shares.model_s:.0%})")
     bench = Bench(suite.measure, device=dev, threads=suite.threads, probe=probe,
-                  dense_alternatives=False)
+                  dense_alternatives=False, store=store, sink=sink)
     return ModelSearch(suite, module, x, ext, shares, bench, dev, say, probe)
 
 
@@ -347,16 +357,18 @@ def search_layers(search: ModelSearch, *, trials: int,
 
 def tune_model(path: str | Path, *, trials: int | None = None, timeout_s: float | None = None,
                device: str | None = None, quiet: bool = False, export: bool = True,
-               probe: Any = None) -> ModelTuneResult:
+               probe: Any = None, store: Store | None = None,
+               sink: Callable[[Measurement], Any] | None = None) -> ModelTuneResult:
     """Uniform baselines, the per-layer study, the front; then export and time the fastest
-    configuration at or above target_rate and the best uniform one."""
+    configuration at or above target_rate and the best uniform one. `store` and `sink`: as
+    `prepare` (run_cli stores the study through them)."""
     from harness.measure.timer import Policy
     from harness.models.export import evaluate
     from harness.models.suite import load_suite
 
     suite = load_suite(path)
     say = (lambda _: None) if quiet else (lambda s: print(s, file=sys.stderr, flush=True))
-    search = prepare(suite, device=device, say=say, probe=probe)
+    search = prepare(suite, device=device, say=say, probe=probe, store=store, sink=sink)
     uniforms, failed_u = uniform_baselines(search)
     found, failed_t = search_layers(search, trials=trials or suite.trials, timeout_s=timeout_s)
     cands = (*uniforms, *found)
@@ -374,7 +386,9 @@ def tune_model(path: str | Path, *, trials: int | None = None, timeout_s: float 
                                   probe=probe, hot=suite.measure.mode == "hot")
     return ModelTuneResult(suite.name, search.shares.model_s, cands, pareto_front(cands), chosen,
                            best_u, results[0], results[1] if best_u != chosen else results[0],
-                           tuple(dict.fromkeys((*failed_u, *failed_t))), suite.target_rate)
+                           tuple(dict.fromkeys((*failed_u, *failed_t))), suite.target_rate,
+                           search.shares,
+                           {t.name: search.ext.group_of(t.name).key for t in search.ext.layers})
 
 
 # -- terminal ------------------------------------------------------------------------------------
@@ -470,22 +484,70 @@ def format_result(result: ModelTuneResult, target: float) -> str:
 
 
 def run_cli(args: argparse.Namespace) -> int:
-    """`harness tune MODEL_SUITE` (the flags of harness.cli.cmd_tune that apply)."""
+    """`harness tune MODEL_SUITE` (the flags of harness.cli.cmd_tune that apply): the study is
+    stored as a run of kind "model" (its measurements and its record, harness.tune.model_record)
+    and drawn in the report folder (default reports/<suite name>)."""
+    from harness.core.errors import InputError
+    from harness.core.paths import check_dir, report_dir
+    from harness.measure.recording import recording
     from harness.models.suite import load_suite
+    from harness.store import open_store
+    from harness.store.urls import resolve
+    from harness.tune import model_record
+    from harness.tune.context import default_study_name
 
     started = time.monotonic()
-    device = getattr(args, "device", None)
-    result = tune_model(args.suite, trials=getattr(args, "trials", None),
-                        timeout_s=getattr(args, "timeout_s", None),
-                        device=None if device in (None, "auto") else device,
-                        quiet=getattr(args, "quiet", False))
-    print(format_result(result, load_suite(args.suite).target_rate))
+    suite = load_suite(args.suite)
+    flag = getattr(args, "device", None)
+    device = suite.device if flag in (None, "auto") else flag
+    study = getattr(args, "study", None) or default_study_name(suite.name, device)
+    if any(ord(c) < 32 for c in study):
+        raise InputError(path="--study", value=study,
+                         expected="a non-empty name without NUL or control characters")
+    if getattr(args, "workers", 1) > 1:
+        raise InputError(path="--workers", value=args.workers,
+                         expected="1 for a model suite (its per-layer search runs in one process)")
+    post = not getattr(args, "no_post", False)
+    out = getattr(args, "report_dir", None)
+    if post:  # checked before any work, not found out at the end
+        out = check_dir(out, "--report-dir") if out else check_dir(report_dir(suite.name),
+                                                                   "report folder")
+    storage = getattr(args, "storage", None)
+    resolve(storage, create=False)  # the URL's form, before anything is measured
+    trials = getattr(args, "trials", None) or suite.trials
+    config = {"suite": str(args.suite), "model": suite.model, "batch": suite.batch,
+              "trials": trials, "device": device, "target_rate": suite.target_rate}
+    store = open_store(storage)
+    try:
+        with recording(store, "model", suite.name, measure=suite.measure, device=device,
+                       threads=suite.threads, seed=suite.seed, config=config,
+                       study=study) as rec:
+            result = tune_model(args.suite, trials=trials,
+                                timeout_s=getattr(args, "timeout_s", None), device=device,
+                                quiet=getattr(args, "quiet", False), store=store, sink=rec.add)
+            store.add_model_result(rec.run_id, model_record.build(result, suite, device=device,
+                                                                  trials=trials))
+        print(format_result(result, suite.target_rate))
+        if post and out is not None:
+            print(f"report: {_report(store, rec.run_id, study, suite.name, out)}")
+    finally:
+        store.close()
     print(f"({time.monotonic() - started:.0f} s)")
     if result.chosen_result is None or not result.chosen_result.check.ok:
         print("harness tune: error: no verified configuration at the suite's target_rate",
               file=sys.stderr)
         return 1
     return 0
+
+
+def _report(store: Store, run_id: int, study: str, suite: str, out: Path) -> Path:
+    """This run's report (each run measures afresh: earlier runs of the study would repeat its
+    kernel points; `harness report --study` draws them all)."""
+    from harness.report.data import from_store
+    from harness.report.html import write
+
+    return write(from_store(store, run_id=run_id,
+                            title=f"harness tune: {suite} ({study}, run {run_id})"), out)
 
 
 __all__ = ["Candidate", "ModelSearch", "ModelTuneResult", "format_layers", "format_result",

@@ -157,14 +157,51 @@ def test_the_search_on_a_tiny_model_exports_the_fastest_config_at_the_target(tin
         assert not any(o.time_s < front.time_s and o.rate > front.rate for o in r.candidates)
 
 
-def test_harness_tune_dispatches_a_model_suite(tiny_model, capsys):
+def test_harness_tune_stores_a_model_study_and_draws_its_report(tiny_model, tmp_path,
+                                                               monkeypatch, capsys):
     from harness.cli.main import main
+    from harness.store import open_store
 
+    monkeypatch.chdir(tmp_path)  # the default store and report folder
+    monkeypatch.delenv("HARNESS_STORAGE", raising=False)
     rc = main(["tune", str(tiny_model), "--trials", "2", "--quiet"])
     out = capsys.readouterr().out
     assert rc == 0, out
     assert "front (" in out and "fastest at >= 90%" in out
     assert "shape (MxKxN)" in out and "end to end" in out
+    with open_store(f"sqlite:///{tmp_path / 'runs' / 'harness.db'}") as store:
+        (run,) = store.runs(kind="model")
+        assert (run.suite, run.study, run.status) == ("tiny", "tiny-cpu", "finished")
+        (rec,) = store.model_results(study="tiny-cpu")
+        points = {m.measurement.point.key() for m in store.measurements(run_id=run.id)}
+    # every (shape, choice) the uniform baselines needed: 2 shapes x 3 options x 2 rates
+    assert len(points) >= 12
+    chosen = rec["candidates"][rec["chosen"]]
+    assert chosen["rate"] >= 0.9 - 1e-9 and rec["chosen_result"]["verified"]
+    assert len(rec["candidates"]) == 6 + 2 and rec["trials"] == 2
+    assert [t["name"] for t in rec["layers"]] == ["0", "2", "4"]
+    html = (tmp_path / "reports" / "tiny" / "index.html").read_text()
+    assert "Whole model: tiny" in html and "Per layer (the exported configuration)" in html
+    measured = rec["chosen_result"]["measured_speedup"]
+    assert f"{measured:.2f}×" in html
+    assert f"report: {Path('reports') / 'tiny' / 'index.html'}" in out
+
+
+def test_an_unwritable_report_folder_stops_a_model_tune_before_any_work(tiny_model, tmp_path,
+                                                                       monkeypatch, capsys):
+    from harness.cli.main import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("HARNESS_STORAGE", raising=False)
+    (tmp_path / "a_file").write_text("x")
+    rc = main(["tune", str(tiny_model), "-o", "a_file", "--quiet"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "--report-dir" in err and "a folder" in err
+    assert not (tmp_path / "runs").exists()  # nothing measured, nothing stored
+    rc = main(["tune", str(tiny_model), "--workers", "2", "--quiet"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "--workers" in err and "1 for a model suite" in err
+    assert not (tmp_path / "runs").exists()
 
 
 def test_an_option_label_names_its_group_size():

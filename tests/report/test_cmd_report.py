@@ -46,6 +46,10 @@ class FakeStore:
         self.calls.append(("train", run_id, study))
         return fc_train() if run_id in (None, 1) and study in (None, "fc") else []
 
+    def model_results(self, *, run_id=None, study=None, suite=None):
+        self.calls.append(("models", run_id, study, suite))
+        return []
+
     def close(self):
         self.closed = True
 

@@ -139,11 +139,12 @@ def test_missing_migration_step_is_reported(store_url, monkeypatch):
 
 def test_newer_database_is_refused(store_url):
     open_store(store_url).close()
-    _sql(store_url, "UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    newer = SCHEMA_VERSION + 1
+    _sql(store_url, f"UPDATE meta SET value = '{newer}' WHERE key = 'schema_version'")
     with pytest.raises(InputError) as err:
         open_store(store_url)
     msg = str(err.value)
-    assert f"has schema version 3, this harness knows {SCHEMA_VERSION}; upgrade harness" in msg
+    assert f"has schema version {newer}, this harness knows {SCHEMA_VERSION}; upgrade harness" in msg
     assert "\n" not in msg
     url = sqlalchemy.engine.make_url(store_url)
     assert url.render_as_string(hide_password=True) in msg

@@ -66,4 +66,4 @@ def test_a_schema_1_database_is_upgraded_with_its_rows(store_url):
         store.add_verdict(run, v)
         assert [s.record for s in store.verdicts(run_id=run)] == [v]
     with open_store(store_url) as store:
-        assert store.found_version == SCHEMA_VERSION == 2
+        assert store.found_version == SCHEMA_VERSION

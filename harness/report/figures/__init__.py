@@ -15,6 +15,7 @@ from harness.report.figures import (  # noqa: F401
     best,
     hardware,
     heatmap,
+    model,
     pareto,
     provenance,
     speedup,

@@ -20,3 +20,5 @@ HARTENSTEIN = Paper(
     "Weight Pruning for Deep Neural Networks on GPUs",
     ("T. Hartenstein", "D. Maier", "B. Cosenza", "B. Juurlink"),
 )
+
+OUYANG = Paper("Pruning in Deep Neural Network", ("Z. T. Ou Yang",))
