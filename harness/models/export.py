@@ -7,8 +7,10 @@ backend's prepared sparse operand (harness.backends: prepare once per activation
 many times). The masks come from harness's pruning registry (`harness.pruning.model.prune_model`,
 e.g. the row groups of hartenstein-weight-pruning-gpus.md).
 
-In this version Conv2d layers stay dense (their masks are applied, their products are dense), and
-layers run on the CPU backends' devices as prepared (`BackendLinear` is not moved by `.to()`).
+A pruned nn.Conv2d (groups = 1, zero padding) becomes a `BackendConv2d`: its im2col GEMM, the
+weight viewed as out × (in · kh · kw) — the view harness's patterns prune — times the unfolded
+input (in · kh · kw) × (batch · H_out · W_out), through the same backends. A grouped convolution
+stays dense. Layers run on the CPU backends' devices as prepared (they are not moved by `.to()`).
 
 Predicted model speedup (the whole-model step of the design's data flow):
 
@@ -22,6 +24,7 @@ measured speedup is the median of the per-round ratios dense model / exported mo
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -75,10 +78,24 @@ Config = Mapping[str, LayerChoice]  # module name → choice; layers not named s
 
 
 def uniform(model: nn.Module, choice: LayerChoice) -> dict[str, LayerChoice]:
-    """The same choice for every nn.Linear (Conv2d layers stay dense in this version)."""
+    """The same choice for every nn.Linear and every Conv2d that can run sparse."""
+    return {n: choice for n, m in model.named_modules() if sparse_refusal(m) is None}
+
+
+def sparse_refusal(module: nn.Module) -> str | None:
+    """Why `module` cannot run through a sparse backend (None: it can): a Linear always can, a
+    Conv2d as its im2col GEMM when ungrouped with zero padding."""
     from torch import nn
 
-    return {n: choice for n, m in model.named_modules() if isinstance(m, nn.Linear)}
+    if isinstance(module, nn.Linear):
+        return None
+    if not isinstance(module, nn.Conv2d):
+        return f"a {type(module).__name__} is not a Linear or Conv2d layer"
+    if module.groups != 1:
+        return f"a grouped Conv2d (groups={module.groups}) runs dense"
+    if module.padding_mode != "zeros" or isinstance(module.padding, str):
+        return "a Conv2d with padding other than explicit zero padding runs dense"
+    return None
 
 
 def _check_config(model: nn.Module, config: Config) -> None:
@@ -90,9 +107,10 @@ def _check_config(model: nn.Module, config: Config) -> None:
         if name not in linear:
             raise InputError(path=f"config.{name}", value=name,
                              expected=f"a Linear or Conv2d layer name ({', '.join(linear)})")
-        if choice.sparse and not isinstance(modules[name], nn.Linear):
-            raise UnsupportedError(f"layer {name}: Conv2d layers run dense in this version "
-                                   f"(format dense with a pruning spec masks them)")
+        why = sparse_refusal(modules[name]) if choice.sparse else None
+        if why is not None:
+            raise UnsupportedError(f"layer {name}: {why} (format dense with a pruning spec "
+                                   f"masks it)")
 
 
 def masked_model(model: nn.Module, config: Config) -> tuple[nn.Module, dict[str, torch.Tensor]]:
@@ -117,14 +135,18 @@ def pruning_rate(model: nn.Module, masks: Mapping[str, torch.Tensor]) -> float:
     return removed / total if total else 0.0
 
 
-def _backend_linear_cls() -> type:
+def _backend_classes() -> tuple[type, type]:
+    """(BackendLinear, BackendConv2d), built on first use so importing this module needs no
+    torch."""
+    import torch
     from torch import nn
+    from torch.nn import functional
 
-    class BackendLinear(nn.Module):
-        """y = x Wᵀ + b with W stored in `operand` and multiplied by a harness backend.
+    class BackendGemm(nn.Module):
+        """Y = W X with W (M×K) stored in `operand` and multiplied by a harness backend.
 
         The backend's callable is prepared once per activation width N on a persistent K×N
-        input buffer; each forward copies its input into the buffer and calls it."""
+        input buffer; each call copies its columns into the buffer and runs it."""
 
         def __init__(self, operand: Operand, bias: torch.Tensor | None, backend: str,
                      label: str) -> None:
@@ -139,20 +161,24 @@ def _backend_linear_cls() -> type:
             self._prepared: dict[int, tuple[torch.Tensor, Prepared]] = {}
 
         def prepared(self, n: int) -> tuple[torch.Tensor, Prepared]:
-            import torch
-
             if n not in self._prepared:
                 buf = torch.zeros((self.in_features, n), dtype=self.operand.dtype,
                                   device=self.operand.device)
                 self._prepared[n] = (buf, self.backend.prepare(self.operand, buf))
             return self._prepared[n]
 
+        def gemm(self, columns: torch.Tensor) -> torch.Tensor:
+            """W · columns (K×N, any strides): the backend's M×N product."""
+            buf, prep = self.prepared(columns.shape[1])
+            buf.copy_(columns)
+            return prep.to_torch(prep.run())
+
+    class BackendLinear(BackendGemm):
+        """y = x Wᵀ + b through the backend (x's rows are the product's columns)."""
+
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             lead = x.shape[:-1]
-            rows = x.reshape(-1, self.in_features)
-            buf, prep = self.prepared(rows.shape[0])
-            buf.copy_(rows.t())
-            y = prep.to_torch(prep.run()).t()  # N×M view of the backend's M×N product
+            y = self.gemm(x.reshape(-1, self.in_features).t()).t()  # N×M view of M×N
             if self.bias is not None:
                 y = y + self.bias
             return y.reshape(*lead, self.out_features)
@@ -161,38 +187,97 @@ def _backend_linear_cls() -> type:
             return (f"in_features={self.in_features}, out_features={self.out_features}, "
                     f"{self.label}")
 
-    return BackendLinear
+    class BackendConv2d(BackendGemm):
+        """A Conv2d as its im2col GEMM through the backend: W (out × in·kh·kw) times the
+        unfolded input ((in·kh·kw) × batch·H_out·W_out), reshaped to the conv's output."""
+
+        def __init__(self, conv: nn.Conv2d, operand: Operand, backend: str, label: str) -> None:
+            super().__init__(operand, conv.bias, backend, label)
+            if isinstance(conv.padding, str):  # sparse_refusal keeps these dense
+                raise UnsupportedError("a Conv2d with padding 'same'/'valid' runs dense")
+            self.kernel_size: tuple[int, ...] = tuple(conv.kernel_size)
+            self.stride: tuple[int, ...] = tuple(conv.stride)
+            self.padding: tuple[int, ...] = tuple(conv.padding)
+            self.dilation: tuple[int, ...] = tuple(conv.dilation)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            batched = x.dim() == 4
+            xb = x if batched else x.unsqueeze(0)
+            h, w = (
+                (size + 2 * p - d * (k - 1) - 1) // st + 1
+                for size, p, d, k, st in zip(xb.shape[-2:], self.padding, self.dilation,
+                                             self.kernel_size, self.stride, strict=True))
+            cols = functional.unfold(xb, self.kernel_size, dilation=self.dilation,
+                                     padding=self.padding, stride=self.stride)  # B × K × L
+            y = self.gemm(cols.transpose(0, 1).reshape(self.in_features, -1))  # M × B·L
+            y = y.reshape(self.out_features, xb.shape[0], h, w).transpose(0, 1)
+            if self.bias is not None:
+                y = y + self.bias.reshape(1, -1, 1, 1)
+            return y if batched else y.squeeze(0)
+
+        def extra_repr(self) -> str:
+            return (f"{self.in_features // math.prod(self.kernel_size)}, {self.out_features}, "
+                    f"kernel_size={self.kernel_size}, stride={self.stride}, "
+                    f"padding={self.padding}, dilation={self.dilation}, {self.label}")
+
+    return BackendLinear, BackendConv2d
 
 
-def export_model(masked: nn.Module, config: Config, x: torch.Tensor) -> nn.Module:
-    """A copy of the masked model whose layers with a sparse choice run through their backend;
-    `x` (a served batch) finds each layer's N, checks each backend can run it and prepares it."""
+def sparse_layer(mod: nn.Module, choice: LayerChoice, *, name: str, n: int, dtype: str,
+                 device: str) -> nn.Module:
+    """`mod` (a Linear or Conv2d whose weight is already masked) as a BackendLinear /
+    BackendConv2d running `choice`'s format and backend; `n`: the activation width it serves
+    (checked against the backend). Raises UnsupportedError naming `name` if it cannot run."""
     from torch import nn
 
     from harness.backends.resolve import unsupported_reason
     from harness.formats.base import get_format
 
+    why = sparse_refusal(mod)
+    if why is not None or not isinstance(mod, nn.Linear | nn.Conv2d):
+        raise UnsupportedError(f"layer {name}: {why}")
+    # a conv filter bank as its im2col matrix: out × (in · kh · kw), row-major
+    weight = mod.weight.detach().reshape(mod.weight.shape[0], -1).contiguous()
+    spec = choice.prune
+    point = Point(weight.shape[0], weight.shape[1], n, dtype, device, choice.format,
+                  choice.backend, spec)
+    backend, reason = unsupported_reason(point)
+    if reason is not None:
+        raise UnsupportedError(f"layer {name}: {reason}")
+    operand = get_format(choice.format).encode(weight, block=spec.block,
+                                               group_size=spec.group_size, nm=spec.nm)
+    linear_cls, conv_cls = _backend_classes()
+    if isinstance(mod, nn.Linear):
+        return linear_cls(operand, mod.bias, backend, choice.label())
+    return conv_cls(mod, operand, backend, choice.label())
+
+
+def pruned_layer(mod: nn.Module, choice: LayerChoice, *, name: str, n: int, dtype: str,
+                 device: str) -> nn.Module:
+    """A copy of the unpruned layer `mod`, masked by `choice.prune` and exported
+    (`sparse_layer`): what the exported model would run for this layer."""
+    from harness.pruning.model import prune_model
+
+    copied = copy.deepcopy(mod).eval()
+    prune_model(copied, choice.prune)  # the layer itself is its only prunable module
+    return sparse_layer(copied, choice, name=name, n=n, dtype=dtype, device=device)
+
+
+def export_model(masked: nn.Module, config: Config, x: torch.Tensor) -> nn.Module:
+    """A copy of the masked model whose layers with a sparse choice run through their backend;
+    `x` (a served batch) finds each layer's N, checks each backend can run it and prepares it."""
+
+
     _check_config(masked, config)
     ext = extract(masked, x)
     out = copy.deepcopy(masked).eval()
-    cls = _backend_linear_cls()
     for layer in ext.layers:
         choice = config.get(layer.module_name)
         if choice is None or not choice.sparse or "#" in layer.name:
             continue
-        spec = choice.prune
-        point = Point(layer.m, layer.k, layer.n, layer.dtype, str(x.device), choice.format,
-                      choice.backend, spec)
-        backend, reason = unsupported_reason(point)
-        if reason is not None:
-            raise UnsupportedError(f"layer {layer.module_name}: {reason}")
-        lin = out.get_submodule(layer.module_name)
-        if not isinstance(lin, nn.Linear):
-            raise UnsupportedError(f"layer {layer.module_name} is not a Linear")
-        operand = get_format(choice.format).encode(lin.weight.detach().contiguous(),
-                                                   block=spec.block, group_size=spec.group_size,
-                                                   nm=spec.nm)
-        _replace(out, layer.module_name, cls(operand, lin.bias, backend, choice.label()))
+        _replace(out, layer.module_name, sparse_layer(
+            out.get_submodule(layer.module_name), choice, name=layer.module_name, n=layer.n,
+            dtype=layer.dtype, device=str(x.device)))
     import torch
 
     with torch.no_grad():

@@ -7,19 +7,26 @@ time (↓) and the model's pruning rate (↑, weights removed / all Linear and C
     predicted model time = T_rest + Σ_layers T(layer, choice)
 
 T_rest and each dense layer time come from one interleaved run of the dense model
-(harness.models.share: the layer modules themselves, x·Wᵀ); a sparse layer's time is the median
-the measurement core (`Bench`) measured for its (shape, choice) — the backend's product on a K×N
-operand, as the exported layer runs it — each distinct (shape, choice) measured once and cached
-for the study. (Not dense time / Bench's speedup: Bench's dense baseline is W·X, which on the CPU
-at N = 16 ran 1.6× faster than nn.Linear's x·Wᵀ, so that ratio overstated the model speedup.) Masks
-alone bring no speed (ouyang-pruning-in-dnn-survey.md); the row groups are those of
-hartenstein-weight-pruning-gpus.md.
+(harness.models.share: the layer modules themselves, x·Wᵀ). Each distinct (shape, choice) is
+measured twice, once per study:
+  * by the measurement core (`Bench`): the backend's product on a K×N operand, verified against
+    float64 and stored with its raw samples — the kernel's evidence;
+  * as the exported model runs it: the shape's first layer pruned and exported
+    (harness.models.export.pruned_layer: the backend wrapper, its input copy and a Conv2d's
+    unfolding included), interleaved with that dense layer module. Its time in the prediction is
+    the dense layer's time × (exported / dense) of that run, so drift between runs cancels.
+The prediction uses the second. The kernel alone is not the layer: on the small CNN at batch 50
+the kernels' times predicted 2.56× for a configuration whose exported model ran at 0.26×
+(im2col and the wrapper cost more than the products saved), and Bench's dense baseline W·X ran
+1.6× faster than nn.Linear's x·Wᵀ at N = 16. Masks alone bring no speed
+(ouyang-pruning-in-dnn-survey.md); the row groups are those of hartenstein-weight-pruning-gpus.md.
 
 The uniform configurations (one choice for every layer) are evaluated first as baselines; they
 also measure every (shape, choice) the search can propose, so the trials are arithmetic. At the
 end the fastest configuration at or above the suite's `target_rate` is exported with real sparse
 execution and timed end to end against the dense model (harness.models.export.evaluate), beside
-the best uniform one. Conv2d layers stay dense (export's limit in this version).
+the best uniform one. Conv2d layers are searched and exported as their im2col GEMMs (grouped ones
+stay dense).
 
 `harness tune` stores the study as a run of kind "model": every (shape, choice) measurement with
 its raw samples, and one record of the outcome (harness.tune.model_record: candidates, front,
@@ -33,6 +40,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -83,13 +91,20 @@ class ModelSearch:
     probe: Any = None  # harness.measure.contention.Probe; None: the device's
     cache: dict[tuple[str, Option, float], float | None] = field(default_factory=dict)
     reasons: dict[tuple[str, Option, float], str] = field(default_factory=dict)
+    # (shape, choice) → the exported layer's time as the prediction uses it (module docstring)
+    layer_cache: dict[tuple[str, Option, float], float | None] = field(default_factory=dict)
+    contended: list[str] = field(default_factory=list)  # the layer-timing runs' probe verdicts
 
     # -- the model's layers --------------------------------------------------------------------
 
     def groups(self) -> tuple[ShapeGroup, ...]:
-        """Shape groups of Linear layers only (Conv2d layers stay dense in this version)."""
-        return tuple(g for g in self.ext.groups
-                     if all(self.ext.layer(n).kind == "linear" for n in g.layers))
+        """Shape groups whose every layer can run sparse (Linear; ungrouped, zero-padded
+        Conv2d as its im2col GEMM)."""
+        from harness.models.export import sparse_refusal
+
+        return tuple(g for g in self.ext.groups if all(
+            sparse_refusal(self.module.get_submodule(self.ext.layer(n).module_name)) is None
+            for n in g.layers))
 
     def dense_s(self, key: str) -> float:
         for layer, g in ((t, self.ext.group_of(t.name)) for t in self.shares.layers):
@@ -145,12 +160,71 @@ class ModelSearch:
                 self.cache[key] = m.stats.median
             else:
                 self.cache[key], self.reasons[key] = None, m.reason or m.status
+        self._time_layers([t for k, t in todo.items() if self.cache[k] is not None])
+
+    def _time_layers(self, todo: Sequence[tuple[ShapeGroup, Option, float]]) -> None:
+        """Each (shape, choice) as the exported model runs it, interleaved per shape with the
+        dense layer module (at most MAX_GROUP choices a run): layer_cache = dense layer time ×
+        (exported / dense) of the run (module docstring)."""
+        import torch
+
+        from harness.core.errors import UnsupportedError
+        from harness.measure.runner import MAX_GROUP
+        from harness.measure.timer import Policy
+        from harness.models.export import LayerChoice, pruned_layer
+        from harness.models.share import layer_input, medians, time_variants
+
+        policy = Policy.from_settings(self.suite.measure, self.device)
+        by_group: dict[str, list[tuple[ShapeGroup, Option, float]]] = {}
+        for item in todo:
+            by_group.setdefault(item[0].key, []).append(item)
+        for key, items in by_group.items():
+            layer = self.ext.layer(items[0][0].layers[0])
+            dense = self.module.get_submodule(layer.module_name)
+            xin = layer_input(self.module, self.ext, layer.name, self.suite.seed)
+            for start in range(0, len(items), MAX_GROUP):
+                variants: dict[str, Callable[[], Any]] = {"dense": partial(dense, xin)}
+                names: dict[str, tuple[str, Option, float]] = {}
+                for _, opt, rate in items[start:start + MAX_GROUP]:
+                    try:
+                        mod = pruned_layer(dense, LayerChoice(opt.format, opt.backend,
+                                                              opt.spec(rate)),
+                                           name=layer.module_name, n=layer.n,
+                                           dtype=layer.dtype, device=self.device)
+                    except UnsupportedError as exc:
+                        self.layer_cache[(key, opt, rate)] = None
+                        self.reasons[(key, opt, rate)] = str(exc)
+                        continue
+                    with torch.no_grad():
+                        mod(xin)  # prepares the backend (compiles, tunes) outside the timing
+                    name = f"{opt.label} {rate:g}"
+                    variants[name], names[name] = partial(mod, xin), (key, opt, rate)
+                if not names:
+                    continue
+                res = time_variants(variants, device=self.device, policy=policy,
+                                    probe=self.probe, hot=self.suite.measure.mode == "hot")
+                why = res.contended(policy)
+                if why:
+                    self.contended.append(f"{key}: {why}")
+                    self.say(f"  {key}: {why}")
+                med = medians(res)
+                for name, k in names.items():
+                    self.layer_cache[k] = self.dense_s(key) * med[name] / med["dense"]
 
     def layer_s(self, group: ShapeGroup, opt: Option, rate: float) -> float | None:
         if opt.dense:
             return self.dense_s(group.key)
         self.prefetch([(group, opt, rate)])
-        return self.cache[(group.key, opt, rate)]
+        key = (group.key, opt, rate)
+        return None if self.cache[key] is None else self.layer_cache.get(key)
+
+    def layer_times(self) -> tuple[dict[str, Any], ...]:
+        """Every (shape, choice) measured: its kernel's median (Bench) and the exported layer's
+        time the prediction uses, or why it cannot run."""
+        return tuple({"group": k, "option": o.label, "rate": r, "kernel_s": v,
+                      "layer_s": self.layer_cache.get((k, o, r)),
+                      "reason": self.reasons.get((k, o, r), "")}
+                     for (k, o, r), v in self.cache.items())
 
     def candidate(self, assign: Mapping[str, Choice], *, uniform: bool = False,
                   trial: int | None = None) -> Candidate | str:
@@ -199,6 +273,8 @@ class ModelTuneResult:
     target_rate: float = 0.9
     shares: Shares | None = None  # the dense model's per-layer times
     layer_groups: Mapping[str, str] = field(default_factory=dict)  # layer name → shape group
+    layer_times: tuple[Mapping[str, Any], ...] = ()  # ModelSearch.layer_times()
+    contended: tuple[str, ...] = ()  # the layer-timing runs the probe judged disturbed
 
     @property
     def best_per_layer(self) -> Candidate | None:
@@ -388,7 +464,8 @@ def tune_model(path: str | Path, *, trials: int | None = None, timeout_s: float 
                            best_u, results[0], results[1] if best_u != chosen else results[0],
                            tuple(dict.fromkeys((*failed_u, *failed_t))), suite.target_rate,
                            search.shares,
-                           {t.name: search.ext.group_of(t.name).key for t in search.ext.layers})
+                           {t.name: search.ext.group_of(t.name).key for t in search.ext.layers},
+                           search.layer_times(), tuple(search.contended))
 
 
 # -- terminal ------------------------------------------------------------------------------------
@@ -456,8 +533,22 @@ def format_outcome(title: str, c: Candidate, r: ModelResult | None, dense_s: flo
         return (f"{head}\n  export NOT verified: rel error {r.check.rel_error:.3g} > "
                 f"{r.check.tolerance:.3g}")
     tail = f" (contended: {r.contended})" if r.contended else ""
+    pays = pays_off(r)
     return (f"{head}\n{format_layers(r)}\n  predicted {_x(r.predicted_speedup)} / measured "
-            f"{_x(r.measured_speedup)} end to end, model pruning {r.pruning_rate:.1%}{tail}")
+            f"{_x(r.measured_speedup)} end to end, model pruning {r.pruning_rate:.1%}{tail}"
+            + ("" if pays is None else f"\n  {pays}"))
+
+
+def pays_off(r: ModelResult) -> str | None:
+    """What the measured end-to-end speedup says, when pruning does not pay (None: it does):
+    its 95 % interval below 1, or containing 1."""
+    lo, hi = r.measured_ci or (r.measured_speedup, r.measured_speedup)
+    if lo is None or hi is None or lo > 1.0:
+        return None
+    if hi < 1.0:
+        return ("slower than the dense model: at this pruning rate, serve this model dense on "
+                "this machine")
+    return "not faster than the dense model within the 95 % interval"
 
 
 def format_result(result: ModelTuneResult, target: float) -> str:

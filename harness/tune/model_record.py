@@ -13,7 +13,9 @@ refer to them by index.
      "front": [i], "chosen": i | None, "best_uniform": i | None, "best_per_layer": i | None,
      "equal_rates": [{rate, uniform: i, per_layer: i | None, time_ratio}],
      "chosen_result": ModelResult.as_dict() | None, "uniform_result": … | None,
-     "failures": [str]}
+     "failures": [str],
+     "layer_times": [{group, option, rate, kernel_s, layer_s, reason}],  # each (shape, choice)
+     "contended": [str]}  # layer-timing runs the contention probe judged disturbed
 """
 
 from __future__ import annotations
@@ -66,6 +68,8 @@ def build(result: ModelTuneResult, suite: ModelSuite, *, device: str,
         "chosen_result": outcome(result.chosen_result),
         "uniform_result": outcome(result.uniform_result),
         "failures": list(result.failures),
+        "layer_times": [dict(t) for t in result.layer_times],
+        "contended": list(result.contended),
     }
 
 

@@ -73,14 +73,45 @@ def test_layers_not_configured_stay_dense_and_unpruned():
     assert torch.equal(exported[0].weight, model[0].weight)
 
 
-def test_a_sparse_conv_layer_or_an_unknown_layer_is_refused():
-    model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.Flatten(), nn.Linear(4 * 6 * 6, 3))
-    with pytest.raises(UnsupportedError, match="layer 0: Conv2d layers run dense"):
+def small_cnn(*, stride: int = 1, padding: int = 1, dilation: int = 1,
+              bias: bool = True) -> nn.Module:
+    torch.manual_seed(0)
+    conv2 = nn.Conv2d(8, 12, 3, stride=stride, padding=padding, dilation=dilation, bias=bias)
+    return nn.Sequential(nn.Conv2d(4, 8, 3, padding=1), nn.ReLU(), conv2, nn.ReLU(),
+                         nn.AdaptiveAvgPool2d(2), nn.Flatten(), nn.Linear(48, 6)).eval()
+
+
+@pytest.mark.parametrize("label", ["row_group/numba", "csr/numba", "bsr/numba"])
+@pytest.mark.parametrize("geometry", [{}, {"stride": 2, "padding": 0},
+                                      {"dilation": 2, "padding": 2, "bias": False}])
+def test_a_pruned_conv_runs_as_its_im2col_gemm_and_computes_the_masked_model(label, geometry):
+    model, x = small_cnn(**geometry), torch.randn(2, 4, 9, 11)
+    config = uniform(model, CHOICES[label])
+    assert set(config) == {"0", "2", "6"}
+    masked, masks = masked_model(model, config)
+    exported = export_model(masked, config, x)
+    kinds = [type(m).__name__ for m in exported.modules()]
+    assert kinds.count("BackendConv2d") == 2 and "Conv2d" not in kinds
+    with torch.no_grad():
+        torch.testing.assert_close(exported(x), masked(x), rtol=1e-5, atol=1e-5)
+        assert not torch.allclose(masked(x), model(x))
+        one = torch.randn(4, 9, 11)  # unbatched input, another N: prepared again
+        torch.testing.assert_close(exported[:4](one), masked[:4](one), rtol=1e-5, atol=1e-5)
+    assert verify_export(exported, masked, x).ok
+    # the im2col rows (out × in·kh·kw) are what the pattern pruned
+    assert pruning_rate(model, masks) == pytest.approx(CHOICES[label].prune.rate, abs=0.05)
+
+
+def test_a_grouped_conv_or_an_unknown_layer_is_refused():
+    model = nn.Sequential(nn.Conv2d(4, 4, 3, groups=2), nn.Flatten(), nn.Linear(4 * 6 * 6, 3))
+    assert set(uniform(model, CHOICES["csr/numba"])) == {"2"}  # the grouped conv stays dense
+    with pytest.raises(UnsupportedError, match=r"layer 0: a grouped Conv2d \(groups=2\) runs "
+                                               r"dense"):
         masked_model(model, {"0": CHOICES["csr/numba"]})
     with pytest.raises(InputError, match=r"config\.9: .*layer name"):
         masked_model(model, {"9": CHOICES["csr/numba"]})
     masked, masks = masked_model(model, {"0": LayerChoice(prune=PruneSpec("unstructured", 0.5))})
-    assert set(masks) == {"0"} and int((masked[0].weight == 0).sum()) == 18
+    assert set(masks) == {"0"} and int((masked[0].weight == 0).sum()) == 36
 
 
 def test_a_backend_that_cannot_run_a_layer_is_named():

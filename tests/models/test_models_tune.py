@@ -155,6 +155,13 @@ def test_the_search_on_a_tiny_model_exports_the_fastest_config_at_the_target(tin
         assert "best per-layer (search)" in text
     for front in r.front:
         assert not any(o.time_s < front.time_s and o.rate > front.rate for o in r.candidates)
+    # the prediction adds up the exported layers' times (not the bare kernels'), once per layer
+    times = {(t["group"], t["option"], t["rate"]): t for t in r.layer_times}
+    assert len(times) == 12 and all(t["kernel_s"] and t["layer_s"] for t in times.values())
+    for c in uniforms:
+        per_layer = [times[(r.layer_groups[lay.name], c.choices[0][1].label, c.choices[0][2])]
+                     ["layer_s"] for lay in r.shares.layers]
+        assert c.time_s == pytest.approx(r.shares.rest_s + sum(per_layer))
 
 
 def test_harness_tune_stores_a_model_study_and_draws_its_report(tiny_model, tmp_path,

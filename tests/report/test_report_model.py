@@ -4,6 +4,7 @@ refers to its candidates by index, and the section draws the record's numbers as
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -104,3 +105,16 @@ def test_a_best_uniform_that_is_the_chosen_one_gets_one_row():
                            r.layer_groups)
     rows = outcome_rows(build(same, SUITE, device="cpu", trials=3))
     assert [row[0] for row in rows] == ["fastest at the target rate"]
+
+
+def test_a_model_slower_than_dense_is_headlined_as_such():
+    from harness.tune.model import pays_off
+
+    r = _result()
+    slow = replace(r.chosen_result, measured_speedup=0.27, measured_ci=(0.26, 0.28))
+    rec = build(replace(r, chosen_result=slow), SUITE, device="cpu", trials=3)
+    title, value = headline(rec)
+    assert "slower than dense" in title and value.endswith("serve this model dense")
+    assert "serve this model dense" in pays_off(slow)
+    assert "within the 95 % interval" in pays_off(replace(slow, measured_ci=(0.9, 1.1)))
+    assert pays_off(r.chosen_result) is None  # 5.0× [4.8, 5.2]
