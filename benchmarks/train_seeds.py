@@ -85,7 +85,8 @@ def _fc_options(args) -> dict:
 
 def _row(label: dict, rec: dict, seed: int) -> dict:
     out = dict(label, seed=seed, **{k: v for k, v in rec.items() if not isinstance(v, list)})
-    for k in ("admm_rel_residuals", "admm_rhos", "epoch_flops", "epoch_s", "hidden_widths"):
+    for k in ("admm_rel_residuals", "admm_rhos", "admm_lrs", "epoch_flops", "epoch_s",
+              "hidden_widths"):
         if k in rec:
             out[k] = rec[k]
     return out
