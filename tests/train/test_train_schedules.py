@@ -229,6 +229,25 @@ def test_admm_residual_per_iteration_falls_under_the_tolerance(dense, tiny_data)
     assert not far.extra["admm_converged"] and far.extra["admm_rel_residuals"][-1] > 0.1
 
 
+def test_admm_halves_the_w_step_lr_once_rho_stops_growing(dense, tiny_data):
+    from harness.core.errors import InputError
+    from harness.train.schedules.base import check_options
+
+    spec = PruneSpec(pattern="rows", rate=0.5)
+    cfg = TrainConfig(epochs=1, batch_size=64, lr=1e-3, optimizer="adam")
+    # rho 0.5, 1, 2, then 2 (at rho_max) twice: the lr halves in the last two iterations only
+    opts = {"rho": 0.5, "rho_growth": 2.0, "rho_max": 2.0, "iters": 5, "tol": 0.0}
+    res = SCHEDULES.get("admm")(copy.deepcopy(dense), tiny_data, spec, cfg, options=opts)
+    assert res.extra["admm_rhos"] == pytest.approx([0.5, 1.0, 2.0, 2.0, 2.0])
+    assert res.extra["admm_lrs"] == pytest.approx([1e-3, 1e-3, 1e-3, 5e-4, 2.5e-4])
+    kept = SCHEDULES.get("admm")(copy.deepcopy(dense), tiny_data, spec, cfg,
+                                 options={**opts, "iters": 4, "lr_decay": 1})
+    assert kept.extra["admm_lrs"] == pytest.approx([1e-3] * 4)
+    for bad in (0, 1.5, True, "half"):
+        with pytest.raises(InputError, match=r"train\.options\.lr_decay: .*\(0, 1\]"):
+            check_options("admm", {"lr_decay": bad})
+
+
 def test_admm_global_scope_projects_all_layers_together(dense):
     spec = PruneSpec(pattern="unstructured", rate=0.7)
     u = {n: torch.zeros_like(dense[int(n)].weight) for n in ("1", "3", "5")}
