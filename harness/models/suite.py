@@ -18,6 +18,16 @@ ModelSuite by its own small loader.
       rates: [0.5, 0.7, 0.9, 0.95]
       dense: true               # a layer may also stay dense
     measure: {mode: hot, max_time_s: 1.0, rounds: 5}   # the measurement core's timing rules
+    train:                      # optional, fc / lenet300 / cnn only: the accuracy of the answer
+      dataset: mnist            # digits | mnist | synthetic (harness.train.data)
+      pretrain_epochs: 10       # the dense model (cached, as the training stage's)
+      finetune_epochs: 2        # each trained configuration, its masks fixed
+      batch_size: 128
+      lr: 0.05
+      optimizer: sgd
+      candidates: 4             # the fastest configurations at ≥ target_rate that are trained
+      max_accuracy_drop: 0.01   # the accuracy budget against the dense model (0.01 = one point)
+      min_accuracy: null        # and/or an absolute floor
 
 Every error is one line naming the file, line, key, the value given and what was expected
 (harness.core.errors.InputError, exit code 2 through the CLI).
@@ -35,7 +45,9 @@ from harness.core.point import PruneSpec
 DEVICES = ("cpu", "cuda")
 MODES = ("hot", "cold")
 TOP_KEYS = ("name", "model", "in_shape", "batch", "device", "threads", "seed", "trials",
-            "sampler", "target_rate", "choices", "measure")
+            "sampler", "target_rate", "choices", "measure", "train")
+TRAIN_KEYS = ("dataset", "data_path", "pretrain_epochs", "finetune_epochs", "batch_size", "lr",
+              "optimizer", "candidates", "max_accuracy_drop", "min_accuracy")
 FORMAT_KEYS = ("format", "backend", "pattern", "group_sizes")
 MEASURE_INTS = ("warmup", "min_samples", "rounds")
 MEASURE_FLOATS = ("min_time_s", "max_time_s", "target_rel_noise")
@@ -83,6 +95,7 @@ class ModelSuite:
     rates: tuple[float, ...]
     allow_dense: bool
     measure: Any  # harness.measure.settings.MeasureSettings
+    train: Any = None  # harness.config.settings.TrainSpec: the accuracy stage (None: none)
 
     @property
     def layer_options(self) -> tuple[Option, ...]:
@@ -154,7 +167,8 @@ def parse(doc: Document) -> ModelSuite:
         sampler=r.choice(data.get("sampler", "tpe"), "sampler", SAMPLERS),
         target_rate=r.fraction(data.get("target_rate", 0.9), "target_rate"),
         options=options, rates=rates, allow_dense=allow_dense,
-        measure=_measure(r, data.get("measure")))
+        measure=_measure(r, data.get("measure")),
+        train=None if data.get("train") is None else _train(r, data["train"], model))
 
 
 def _model(r: _Reader, value: Any) -> str:
@@ -214,6 +228,48 @@ def _measure(r: _Reader, value: Any) -> Any:
                 raise r.doc.error(f"measure.{key}", expected="a positive number", value=v)
             kw[key] = float(v)
     return MeasureSettings(**kw)
+
+
+def _train(r: _Reader, value: Any, model: str) -> Any:
+    """The accuracy stage (a TrainSpec of the training stage's fields that apply)."""
+    from harness.config.limits import MAX_CANDIDATES, MAX_EPOCHS
+    from harness.config.names import DATASETS, MODELS, OPTIMIZERS
+    from harness.config.settings import TrainSpec
+
+    if model not in MODELS:
+        raise r.doc.error("train", f"expected a model the training stage builds "
+                          f"({', '.join(MODELS)}) for a train section, got model {model!r}")
+    section = r.doc.mapping(value, "train", TRAIN_KEYS)
+    kw: dict[str, Any] = {"model": model}
+    kw["dataset"] = r.choice(section.get("dataset", "mnist"), "train.dataset", DATASETS)
+    path = section.get("data_path")
+    if path is not None and (not isinstance(path, str) or "\x00" in path
+                             or not Path(path).expanduser().exists()):
+        raise r.doc.error("train.data_path", expected="an existing file or folder, or null",
+                          value=path)
+    kw["data_path"] = path
+    for key, default, low, high in (("pretrain_epochs", 10, 0, MAX_EPOCHS),
+                                    ("finetune_epochs", 2, 0, MAX_EPOCHS),
+                                    ("batch_size", 128, 1, None), ("candidates", 4, 1,
+                                                                   MAX_CANDIDATES)):
+        v = r.count(section.get(key, default), f"train.{key}", minimum=low)
+        if high is not None and v > high:
+            raise r.doc.error(f"train.{key}", expected=f"an integer ≤ {high}", value=v)
+        kw[key] = v
+    lr = section.get("lr", 0.05)
+    if isinstance(lr, bool) or not isinstance(lr, int | float) or lr <= 0:
+        raise r.doc.error("train.lr", expected="a positive number", value=lr)
+    kw["lr"] = float(lr)
+    kw["optimizer"] = r.choice(section.get("optimizer", "sgd"), "train.optimizer", OPTIMIZERS)
+    budget: tuple[tuple[str, float | None], ...] = (("max_accuracy_drop", 0.01),
+                                                    ("min_accuracy", None))
+    for name, fallback in budget:
+        got = section.get(name, fallback)
+        if got is not None and (isinstance(got, bool) or not isinstance(got, int | float)
+                                or not 0 <= got <= 1):
+            raise r.doc.error(f"train.{name}", expected="a number in [0, 1] or null", value=got)
+        kw[name] = None if got is None else float(got)
+    return TrainSpec(**kw)
 
 
 def load_suite(path: str | Path) -> ModelSuite:

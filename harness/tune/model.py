@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from harness.models.extract import Extraction, ShapeGroup
     from harness.models.share import Shares
     from harness.store.api import Store
+    from harness.tune.model_train import AccuracyStage
 
 Choice = tuple[Option, float]  # (option, rate); a dense option's rate is ignored
 
@@ -275,6 +276,7 @@ class ModelTuneResult:
     layer_groups: Mapping[str, str] = field(default_factory=dict)  # layer name → shape group
     layer_times: tuple[Mapping[str, Any], ...] = ()  # ModelSearch.layer_times()
     contended: tuple[str, ...] = ()  # the layer-timing runs the probe judged disturbed
+    accuracy: AccuracyStage | None = None  # the suite's `train:` (chosen: within its budget)
 
     @property
     def best_per_layer(self) -> Candidate | None:
@@ -445,11 +447,23 @@ def tune_model(path: str | Path, *, trials: int | None = None, timeout_s: float 
     suite = load_suite(path)
     say = (lambda _: None) if quiet else (lambda s: print(s, file=sys.stderr, flush=True))
     search = prepare(suite, device=device, say=say, probe=probe, store=store, sink=sink)
+    data = None
+    if suite.train is not None:  # a dataset that does not fit the model fails before any timing
+        from harness.tune.model_train import load_data
+
+        data = load_data(search)
     uniforms, failed_u = uniform_baselines(search)
     found, failed_t = search_layers(search, trials=trials or suite.trials, timeout_s=timeout_s)
     cands = (*uniforms, *found)
     chosen = fastest_at(cands, suite.target_rate)
     best_u = fastest_at(uniforms, suite.target_rate)
+    accuracy = None
+    if data is not None:  # the answer: the fastest within the accuracy budget, not the fastest
+        from harness.tune.model_train import train_candidates
+
+        accuracy = train_candidates(search, cands, data, say)
+        best = accuracy.best(cands)
+        chosen = None if best is None else cands[best]
     results: list[ModelResult | None] = [None, None]
     if export:
         policy = Policy.from_settings(suite.measure, search.device)
@@ -457,7 +471,10 @@ def tune_model(path: str | Path, *, trials: int | None = None, timeout_s: float 
             if c is None or (i == 1 and c == chosen):
                 continue
             say(f"  exporting {c.label()}")
-            results[i] = evaluate(search.module, search.config(c), search.x,
+            # a trained configuration is exported with its fine-tuned weights
+            module = search.module if accuracy is None else \
+                accuracy.models.get(cands.index(c), search.module)
+            results[i] = evaluate(module, search.config(c), search.x,
                                   device=search.device, policy=policy,
                                   probe=probe, hot=suite.measure.mode == "hot")
     return ModelTuneResult(suite.name, search.shares.model_s, cands, pareto_front(cands), chosen,
@@ -465,7 +482,7 @@ def tune_model(path: str | Path, *, trials: int | None = None, timeout_s: float 
                            tuple(dict.fromkeys((*failed_u, *failed_t))), suite.target_rate,
                            search.shares,
                            {t.name: search.ext.group_of(t.name).key for t in search.ext.layers},
-                           search.layer_times(), tuple(search.contended))
+                           search.layer_times(), tuple(search.contended), accuracy)
 
 
 # -- terminal ------------------------------------------------------------------------------------
@@ -551,13 +568,35 @@ def pays_off(r: ModelResult) -> str | None:
     return "not faster than the dense model within the 95 % interval"
 
 
+def format_accuracy(result: ModelTuneResult) -> str:
+    """The accuracy stage's table: each trained configuration, fastest first."""
+    stage = result.accuracy
+    assert stage is not None
+    lines = [f"accuracy ({stage.dataset}, fine-tuned; dense {stage.dense_accuracy:.4f}; budget: "
+             f"{stage.budget}):",
+             f"  {'predicted':>9} {'rate':>6} {'accuracy':>8} {'vs dense':>9}  within  "
+             f"configuration"]
+    for t in sorted(stage.trained, key=lambda t: result.candidates[t.candidate].time_s):
+        c = result.candidates[t.candidate]
+        lines.append(f"  {_x(result.dense_model_s / c.time_s):>9} {c.rate:>6.1%} "
+                     f"{t.accuracy:>8.4f} {-t.drop * 100:>+8.2f}p  {'yes' if t.within_budget else 'no':<6}  "
+                     f"{c.label()}")
+    return "\n".join(lines)
+
+
 def format_result(result: ModelTuneResult, target: float) -> str:
     parts = [format_front(result), format_uniforms(result), format_equal_rates(result)]
+    if result.accuracy is not None:
+        parts.append(format_accuracy(result))
+    title = f"fastest at >= {target:.0%}" + (
+        "" if result.accuracy is None else " within the accuracy budget")
     if result.chosen is None:
-        parts.append(f"no configuration reaches the model pruning rate {target:.0%}")
+        parts.append(f"no configuration at the model pruning rate {target:.0%} is within the "
+                     f"accuracy budget ({result.accuracy.budget})" if result.accuracy is not None
+                     else f"no configuration reaches the model pruning rate {target:.0%}")
     else:
-        parts.append(format_outcome(f"fastest at >= {target:.0%}", result.chosen,
-                                    result.chosen_result, result.dense_model_s))
+        parts.append(format_outcome(title, result.chosen, result.chosen_result,
+                                    result.dense_model_s))
     if result.best_uniform is not None and result.best_uniform != result.chosen:
         parts.append(format_outcome("best uniform", result.best_uniform, result.uniform_result,
                                     result.dense_model_s))
@@ -625,8 +664,10 @@ def run_cli(args: argparse.Namespace) -> int:
         store.close()
     print(f"({time.monotonic() - started:.0f} s)")
     if result.chosen_result is None or not result.chosen_result.check.ok:
-        print("harness tune: error: no verified configuration at the suite's target_rate",
-              file=sys.stderr)
+        why = ("no configuration at the suite's target_rate is within the accuracy budget"
+               if result.accuracy is not None and result.chosen is None
+               else "no verified configuration at the suite's target_rate")
+        print(f"harness tune: error: {why}", file=sys.stderr)
         return 1
     return 0
 

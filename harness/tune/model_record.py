@@ -15,7 +15,10 @@ refer to them by index.
      "chosen_result": ModelResult.as_dict() | None, "uniform_result": … | None,
      "failures": [str],
      "layer_times": [{group, option, rate, kernel_s, layer_s, reason}],  # each (shape, choice)
-     "contended": [str]}  # layer-timing runs the contention probe judged disturbed
+     "contended": [str],  # layer-timing runs the contention probe judged disturbed
+     "accuracy": None | {dataset, dense_accuracy, budget,       # the suite's train: stage; then
+                         trained: [{candidate: i, accuracy, accuracy_before, drop,
+                                    within_budget, epochs, train_s}]}}  # "chosen" is within it
 """
 
 from __future__ import annotations
@@ -44,7 +47,9 @@ def build(result: ModelTuneResult, suite: ModelSuite, *, device: str,
     index = {id(c): i for i, c in enumerate(result.candidates)}
 
     def ref(c: Candidate | None) -> int | None:
-        return None if c is None else index[id(c)]
+        if c is None:
+            return None
+        return index[id(c)] if id(c) in index else result.candidates.index(c)  # an equal one
 
     def outcome(r: Any) -> dict[str, Any] | None:
         return None if r is None else r.as_dict()
@@ -69,6 +74,7 @@ def build(result: ModelTuneResult, suite: ModelSuite, *, device: str,
         "uniform_result": outcome(result.uniform_result),
         "failures": list(result.failures),
         "layer_times": [dict(t) for t in result.layer_times],
+        "accuracy": None if result.accuracy is None else result.accuracy.as_dict(),
         "contended": list(result.contended),
     }
 

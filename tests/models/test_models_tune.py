@@ -249,3 +249,77 @@ def test_per_layer_and_uniform_are_compared_at_equal_model_rate():
     assert "per-layer against uniform at equal model rate" in text
     assert "   90.0%  0.80 (faster; per-layer at 90.5%: a: csr/numba unstructured 95%" in text
     assert "   50.0%  no per-layer configuration found at this rate" in text
+
+
+TRAINED = """\
+model: lenet300
+in_shape: [64]
+batch: 4
+threads: 1
+trials: 2
+seed: 0
+target_rate: 0.5
+choices:
+  formats: [{format: row_group, backend: numba, pattern: row_group, group_sizes: [4]}]
+  rates: [0.5, 0.9]
+measure: {warmup: 1, min_samples: 3, min_time_s: 0.001, max_time_s: 0.02, rounds: 2}
+train: {dataset: digits, pretrain_epochs: 3, finetune_epochs: 1, batch_size: 64, lr: 0.05,
+        candidates: 2, max_accuracy_drop: 1.0}
+"""
+
+
+def test_a_train_section_is_parsed_and_refused_where_it_cannot_apply():
+    s = loads_suite(TRAINED, "t.yaml")
+    assert (s.train.dataset, s.train.candidates, s.train.max_accuracy_drop) == ("digits", 2, 1.0)
+    assert s.train.min_accuracy is None and s.train.model == "lenet300"
+    with pytest.raises(InputError, match=r"train: expected a model the training stage builds"):
+        loads_suite(TRAINED.replace("model: lenet300", "model: llama_mlp"), "t.yaml")
+    with pytest.raises(InputError, match=r"train\.lr: expected a positive number, got -1"):
+        loads_suite(TRAINED.replace("lr: 0.05", "lr: -1"), "t.yaml")
+    with pytest.raises(InputError, match=r"train\.dataset: expected one of digits"):
+        loads_suite(TRAINED.replace("dataset: digits", "dataset: cifar"), "t.yaml")
+    with pytest.raises(InputError, match=r"train\.epochs"):
+        loads_suite(TRAINED.replace("candidates: 2", "epochs: 2"), "t.yaml")
+
+
+@pytest.fixture
+def trained_suite(tmp_path, monkeypatch):
+    monkeypatch.setenv("HARNESS_CACHE_DIR", str(tmp_path / "cache"))  # the dense model's cache
+    def write(text: str = TRAINED):
+        path = tmp_path / "trained.yaml"
+        path.write_text(text)
+        return path
+    return write
+
+
+def test_the_answer_is_the_fastest_configuration_within_the_accuracy_budget(trained_suite):
+    from harness.tune.model import fastest_at, format_result, tune_model
+
+    r = tune_model(trained_suite(), quiet=True)
+    stage = r.accuracy
+    assert stage is not None and 0.5 < stage.dense_accuracy <= 1.0
+    picked = {t.candidate for t in stage.trained}
+    assert 2 <= len(picked) <= 3 and all(r.candidates[i].rate >= 0.5 for i in picked)
+    assert r.candidates.index(fastest_at(r.candidates, 0.5)) in picked
+    assert all(t.within_budget for t in stage.trained)  # a drop of up to 100 points is allowed
+    assert r.chosen is fastest_at(r.candidates, 0.5)
+    assert r.chosen_result is not None and r.chosen_result.check.ok  # fine-tuned, exported
+    text = format_result(r, 0.5)
+    assert "accuracy (digits, fine-tuned; dense" in text
+    assert "fastest at >= 50% within the accuracy budget" in text
+    # an impossible floor: nothing is within the budget, nothing is exported as the answer
+    strict = tune_model(trained_suite(TRAINED.replace("max_accuracy_drop: 1.0",
+                                                      "min_accuracy: 1.0")), quiet=True)
+    assert strict.chosen is None and strict.chosen_result is None
+    assert not any(t.within_budget for t in strict.accuracy.trained)
+    text = format_result(strict, 0.5)
+    assert "is within the accuracy budget (at most 1 percentage point(s) below dense and " \
+        "accuracy at least 1)" in text
+
+
+def test_a_dataset_that_does_not_fit_the_served_model_stops_before_any_timing(trained_suite):
+    from harness.tune.model import tune_model
+
+    with pytest.raises(InputError, match=r"digits samples have shape \(1, 8, 8\), the model "
+                                         r"serves samples of shape \(784,\)"):
+        tune_model(trained_suite(TRAINED.replace("in_shape: [64]\n", "")), quiet=True)

@@ -118,3 +118,28 @@ def test_a_model_slower_than_dense_is_headlined_as_such():
     assert "serve this model dense" in pays_off(slow)
     assert "within the 95 % interval" in pays_off(replace(slow, measured_ci=(0.9, 1.1)))
     assert pays_off(r.chosen_result) is None  # 5.0× [4.8, 5.2]
+
+
+def test_the_accuracy_stage_is_drawn_and_headlines_the_answer_within_budget():
+    from harness.report.figures.model import accuracy_rows
+    from harness.tune.model_train import AccuracyStage, Trained
+
+    stage = AccuracyStage("mnist", 0.98, "at most 1 percentage point(s) below dense", (
+        Trained(0, 0.975, 0.90, 0.005, True, 2, 3.0),
+        Trained(2, 0.95, 0.20, 0.03, False, 2, 3.0)), {})
+    r = _result()
+    rec = build(replace(r, accuracy=stage, chosen=r.candidates[0]), SUITE, device="cpu",
+                trials=3)
+    rows = accuracy_rows(rec)  # fastest first: the mixed one (predicted 5×), then uniform 90 %
+    assert [r[0].startswith("up: row_group") for r in rows] == [True, False]
+    assert rows[0][3:] == ("0.9500", "0.2000", "-3.00 points", "no")
+    assert rows[1][3:] == ("0.9750", "0.9000", "-0.50 points", "yes")
+    title, value = headline(rec)
+    assert "within the accuracy budget" in title and value.endswith("accuracy 0.9750 "
+                                                                    "(-0.50 points)")
+    html = render(ReportData("t", models=(rec,)))
+    assert "Accuracy after fine-tuning (mnist; dense 0.9800;" in html
+    none = build(replace(_result(), accuracy=stage, chosen=None, chosen_result=None), SUITE,
+                 device="cpu", trials=3)
+    assert headline(none)[1] == "none within the accuracy budget (at most 1 percentage " \
+        "point(s) below dense)"

@@ -93,7 +93,9 @@ def outcome_rows(rec: Record) -> list[Sequence[object]]:
     """The exported configurations: measured end to end beside the search's prediction (from
     the study's kernel measurements) and the export run's (from its own layer timings)."""
     rows: list[Sequence[object]] = []
-    for title, key, result in (("fastest at the target rate", "chosen", "chosen_result"),
+    first = "fastest at the target rate" + (" within the accuracy budget"
+                                            if rec.get("accuracy") else "")
+    for title, key, result in ((first, "chosen", "chosen_result"),
                                ("best uniform", "best_uniform", "uniform_result")):
         i = rec.get(key)
         c, r = _cand(rec, i), rec.get(result)
@@ -115,6 +117,24 @@ def outcome_rows(rec: Record) -> list[Sequence[object]]:
                      _x(r.get("predicted_speedup")), _ratio(measured, r.get("predicted_speedup")),
                      r.get("contended") or ""))
     return rows
+
+
+def accuracy_rows(rec: Record) -> list[Sequence[object]]:
+    """The accuracy stage's trained configurations, fastest first (predicted by the search)."""
+    stage = rec.get("accuracy") or {}
+    rows: list[Sequence[object]] = []
+    for t in sorted(stage.get("trained", ()),
+                    key=lambda t: rec["candidates"][t["candidate"]]["time_s"]):
+        c = rec["candidates"][t["candidate"]]
+        rows.append((c["label"], _pct(c["rate"]), _x(c["predicted_speedup"]),
+                     f"{t['accuracy']:.4f}", f"{t['accuracy_before']:.4f}",
+                     f"{-t['drop'] * 100:+.2f} points", "yes" if t["within_budget"] else "no"))
+    return rows
+
+
+def _accuracy_of(rec: Record, i: int | None) -> Mapping[str, Any] | None:
+    stage = rec.get("accuracy") or {}
+    return next((t for t in stage.get("trained", ()) if t["candidate"] == i), None)
 
 
 def layer_rows(rec: Record) -> list[Sequence[object]]:
@@ -148,6 +168,16 @@ def uniform_rows(rec: Record) -> list[Sequence[object]]:
     return rows
 
 
+def _accuracy_part(rec: Record) -> list[str]:
+    stage = rec.get("accuracy")
+    if not stage:
+        return []
+    return [f"<h3>Accuracy after fine-tuning ({svg.esc(stage['dataset'])}; dense "
+            f"{stage['dense_accuracy']:.4f}; budget: {svg.esc(stage['budget'])})</h3>",
+            table(("configuration", "model pruning", "predicted speedup", "accuracy",
+                   "before fine-tuning", "vs dense", "within budget"), accuracy_rows(rec))]
+
+
 def model_section(rec: Record, n: int) -> Section:
     head = (f"{rec['model']} at batch {rec['batch']} on {rec['device']}: dense model "
             f"{_ms(rec['dense_model_s'])}, {len(rec['candidates'])} configurations "
@@ -159,6 +189,7 @@ def model_section(rec: Record, n: int) -> Section:
                     "measured [95% CI]", "measured / predicted (search)",
                     "predicted (export run)", "measured / predicted (export run)",
                     "contended"), outcome_rows(rec)),
+             *_accuracy_part(rec),
              "<h3>Per layer (the exported configuration)</h3>",
              table(("layer", "shape M×K×N", "share of dense time", "configuration",
                     "dense", "exported", "layer speedup"), layer_rows(rec)),
@@ -186,9 +217,11 @@ def model_section(rec: Record, n: int) -> Section:
 def headline(rec: Record) -> tuple[str, str] | None:
     """The header's line for a model study: its exported configuration, measured end to end."""
     c, r = _cand(rec, rec.get("chosen")), rec.get("chosen_result")
+    stage = rec.get("accuracy")
     if c is None:
         return (f"{rec['suite']}: model pruning ≥ {rec['target_rate']:.0%}",
-                "no configuration reaches it")
+                "no configuration reaches it" if not stage else
+                f"none within the accuracy budget ({stage['budget']})")
     if not r or not r.get("verified") or r.get("measured_speedup") is None:
         return (f"{rec['suite']}: fastest at ≥ {rec['target_rate']:.0%} (not measured end to end)",
                 f"predicted {_x(c['predicted_speedup'])} · {c['label']}")
@@ -197,9 +230,13 @@ def headline(rec: Record) -> tuple[str, str] | None:
         return (f"{rec['suite']}: fastest at ≥ {rec['target_rate']:.0%} is slower than dense "
                 f"(measured end to end)", f"{_x(r['measured_speedup'])} · {c['label']}: "
                 f"serve this model dense")
-    return (f"{rec['suite']}: fastest at ≥ {rec['target_rate']:.0%}, measured end to end",
+    acc = _accuracy_of(rec, rec.get("chosen"))
+    return (f"{rec['suite']}: fastest at ≥ {rec['target_rate']:.0%}"
+            + (" within the accuracy budget" if stage else "") + ", measured end to end",
             f"{_x(r['measured_speedup'])}" + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else "")
-            + f" · {c['label']} · predicted {_x(c['predicted_speedup'])}")
+            + f" · {c['label']} · predicted {_x(c['predicted_speedup'])}"
+            + ("" if acc is None else f" · accuracy {acc['accuracy']:.4f} "
+               f"({-acc['drop'] * 100:+.2f} points)"))
 
 
 @figure("models", 5)
@@ -217,4 +254,4 @@ def models(data: ReportData) -> Section | None:
                    "".join(f"<h3>{svg.esc(s.title)}</h3>{s.html}" for s in secs), secs[0].note)
 
 
-__all__ = ["front_plot", "headline", "layer_rows", "model_section", "outcome_rows", "uniform_rows"]
+__all__ = ["accuracy_rows", "front_plot", "headline", "layer_rows", "model_section", "outcome_rows", "uniform_rows"]
