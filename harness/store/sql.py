@@ -160,17 +160,9 @@ class SqlStore:
 
     def measurements(self, *, run_id: int | None = None, study: str | None = None,
                      suite: str | None = None) -> list[StoredMeasurement]:
-        t, r = schema.measurements, schema.runs
-        query = select(t).order_by(t.c.id)
-        if run_id is not None:
-            query = query.where(t.c.run_id == run_id)
-        if study is not None or suite is not None:
-            query = query.join(r, r.c.id == t.c.run_id)
-            if study is not None:
-                query = query.where(r.c.study == study)
-            if suite is not None:
-                query = query.where(r.c.suite == suite)
-        return self._select_measurements(query)
+        t = schema.measurements
+        return self._select_measurements(
+            _of_runs(select(t).order_by(t.c.id), t, run_id, study, suite))
 
     def _select_measurements(self, query: Any) -> list[StoredMeasurement]:
         with self._engine.connect() as conn:
@@ -228,16 +220,9 @@ class SqlStore:
     def model_results(self, *, run_id: int | None = None, study: str | None = None,
                       suite: str | None = None) -> list[dict[str, Any]]:
         """Stored model-study records, oldest first, each with its `id` and `run_id` added."""
-        t, r = schema.model_results, schema.runs
-        query = select(t.c.id, t.c.run_id, t.c.record).order_by(t.c.id)
-        if run_id is not None:
-            query = query.where(t.c.run_id == run_id)
-        if study is not None or suite is not None:
-            query = query.join(r, r.c.id == t.c.run_id)
-            if study is not None:
-                query = query.where(r.c.study == study)
-            if suite is not None:
-                query = query.where(r.c.suite == suite)
+        t = schema.model_results
+        query = _of_runs(select(t.c.id, t.c.run_id, t.c.record).order_by(t.c.id), t, run_id,
+                         study, suite)
         with self._engine.connect() as conn:
             rows = conn.execute(query).all()
         return [{**row.record, "id": row.id, "run_id": row.run_id} for row in rows]
@@ -303,3 +288,18 @@ class SqlStore:
             close(obj)
         self._attached.clear()
         self._engine.dispose()
+
+
+def _of_runs(query: Any, t: Any, run_id: int | None, study: str | None,
+             suite: str | None) -> Any:
+    """`query` on table `t` (with a run_id column) kept to one run and/or its study and suite."""
+    r = schema.runs
+    if run_id is not None:
+        query = query.where(t.c.run_id == run_id)
+    if study is not None or suite is not None:
+        query = query.join(r, r.c.id == t.c.run_id)
+        if study is not None:
+            query = query.where(r.c.study == study)
+        if suite is not None:
+            query = query.where(r.c.suite == suite)
+    return query
