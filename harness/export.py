@@ -3,6 +3,7 @@
     from harness.export import frames
     f = frames("sqlite:///runs/harness.db", study="fc-cpu", samples=True)
     f["measurements"], f["samples"], f["trials"], f["models"], f["decision"]
+    f["model_configs"]   # only where the selection has whole-model studies
 
 The selection (study, suite, run id) is the report's (harness.report.data.from_store), so the
 exported numbers are the ones the report draws. Every frame has flat columns of plain values
@@ -28,7 +29,8 @@ from harness.core.measurement import Measurement
 if TYPE_CHECKING:
     from harness.store.api import RunRow, Store, StoredMeasurement
 
-FRAMES = ("measurements", "trials", "models", "decision")  # plus "samples" on request
+# always; plus "samples" on request and "model_configs" where whole-model studies are selected
+FRAMES = ("measurements", "trials", "models", "decision")
 
 POINT_COLUMNS = ("m", "k", "n", "dtype", "device", "format", "backend", "pattern", "rate",
                  "group_size", "block", "nm", "aggregation", "seed", "prune_seed", "point_key",
@@ -43,6 +45,11 @@ SAMPLE_COLUMNS = ("measurement_id", "i", "seconds")
 MODEL_COLUMNS = ("id", "run_id", "kind", "dense", "status", "model", "dataset", "schedule",
                  "pattern", "pruning_rate", "group_size", "block", "nm", "aggregation",
                  "accuracy", "val_accuracy", "loss", "sparsity", "speedup", "measurement_id")
+MODEL_CONFIG_COLUMNS = (
+    "record_id", "run_id", "suite", "model", "batch", "device", "index", "label", "uniform",
+    "trial", "rate", "predicted_s", "predicted_speedup", "on_front", "chosen", "best_uniform",
+    "accuracy", "accuracy_before", "drop", "within_budget", "measured_speedup",
+    "measured_ci_lo", "measured_ci_hi", "export_predicted_speedup", "verified")
 DECISION_COLUMNS = ("decision_id", "run_id", "label", "speedup", "speedup_ci_lo",
                     "speedup_ci_hi", "vs_fastest_dense", "accuracy", "drop", "within", "status",
                     "measurement_id", "recommended", "dense_accuracy", "budget_text")
@@ -84,6 +91,10 @@ def _frames(store: Store, *, study: str | None, suite: str | None, run_id: int |
                          MODEL_COLUMNS),
         "decision": _frame(decision_rows(stored_decision(train)), DECISION_COLUMNS),
     }
+    configs = [row for rec in store.model_results(run_id=run_id, study=study, suite=suite)
+               for row in model_config_rows(rec)]
+    if configs:  # a selection with whole-model studies
+        out["model_configs"] = _frame(configs, MODEL_CONFIG_COLUMNS)
     if samples:
         out["samples"] = _frame(_sample_rows(stored), SAMPLE_COLUMNS)
     return out
@@ -150,6 +161,33 @@ def model_row(rec: Mapping[str, Any]) -> dict[str, Any]:
         else:
             row[key] = _plain(value)
     return row
+
+
+def model_config_rows(rec: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One row per configuration of a stored whole-model study (harness.tune.model_record):
+    its prediction, whether the study chose it, its accuracy if trained and, for the exported
+    ones, the end-to-end measurement."""
+    trained = {t["candidate"]: t for t in (rec.get("accuracy") or {}).get("trained", ())}
+    results = {rec.get("chosen"): rec.get("chosen_result"),
+               rec.get("best_uniform"): rec.get("uniform_result")}
+    front = set(rec.get("front") or ())
+    rows = []
+    for i, c in enumerate(rec.get("candidates", ())):
+        t, r = trained.get(i, {}), results.get(i) or {}
+        ci = r.get("measured_ci") or (None, None)
+        rows.append({
+            "record_id": rec.get("id"), "run_id": rec.get("run_id"), "suite": rec.get("suite"),
+            "model": rec.get("model"), "batch": rec.get("batch"), "device": rec.get("device"),
+            "index": i, "label": c["label"], "uniform": c["uniform"], "trial": c.get("trial"),
+            "rate": c["rate"], "predicted_s": c["time_s"],
+            "predicted_speedup": c["predicted_speedup"], "on_front": i in front,
+            "chosen": i == rec.get("chosen"), "best_uniform": i == rec.get("best_uniform"),
+            "accuracy": t.get("accuracy"), "accuracy_before": t.get("accuracy_before"),
+            "drop": t.get("drop"), "within_budget": t.get("within_budget"),
+            "measured_speedup": r.get("measured_speedup"), "measured_ci_lo": ci[0],
+            "measured_ci_hi": ci[1], "export_predicted_speedup": r.get("predicted_speedup"),
+            "verified": r.get("verified")})
+    return rows
 
 
 def decision_rows(decision: Mapping[str, Any] | None) -> list[dict[str, Any]]:

@@ -199,3 +199,36 @@ def test_an_empty_store_is_one_line_and_exit_2(tmp_path, capsys):
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "--storage" in err and "has none" in err, err
     assert not (tmp_path / "o").exists()
+
+
+def test_a_model_study_exports_one_row_per_configuration_and_reads_back(tmp_path):
+    import sys
+    from dataclasses import replace
+
+    sys.path.insert(0, str(Path(__file__).parent / "report"))
+    from test_report_model import SUITE, _result
+
+    from harness.tune.model_record import build
+    from harness.tune.model_train import AccuracyStage, Trained
+
+    stage = AccuracyStage("mnist", 0.98, "at most 1 percentage point(s) below dense",
+                          (Trained(2, 0.975, 0.9, 0.005, True, 2, 1.0),), {})
+    rec = build(replace(_result(), accuracy=stage), SUITE, device="cpu", trials=3)
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    with open_store(url) as store:
+        run = store.begin_run("model", "mlp", config={}, provenance={}, study="mlp-cpu")
+        store.add_model_result(run, rec)
+        store.end_run(run)
+    df = frames(url, study="mlp-cpu")["model_configs"]
+    assert list(df["index"]) == [0, 1, 2] and list(df["chosen"]) == [False, False, True]
+    chosen = df[df["chosen"]].iloc[0]
+    assert chosen["measured_speedup"] == 5.0 and chosen["measured_ci_lo"] == 4.8
+    assert chosen["accuracy"] == 0.975 and bool(chosen["within_budget"])
+    assert chosen["predicted_speedup"] == pytest.approx(8.0e-3 / 1.6e-3)
+    assert pd.isna(df.iloc[0]["accuracy"])  # not trained
+    out = tmp_path / "out"
+    assert main(["export", "--storage", url, "--study", "mlp-cpu", "-o", str(out),
+                 "--format", "csv"]) == 0
+    back = pd.read_csv(out / "model_configs.csv")
+    assert list(back["label"]) == list(df["label"])
+    assert back["predicted_s"].tolist() == pytest.approx(df["predicted_s"].tolist())

@@ -46,7 +46,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         check_selection(store, **sel)
         tables = frames(store, samples=args.samples, **sel)
-        if all(tables[k].empty for k in ("measurements", "models", "trials")):
+        if all(tables[k].empty for k in ("measurements", "models", "trials")) \
+                and "model_configs" not in tables:
             flag, value = next(((f"--{k}", v) for k, v in
                                 (("study", args.study), ("suite", args.suite), ("run", args.run))
                                 if v is not None), ("--storage", store.url_redacted))
