@@ -97,8 +97,10 @@ def _other_summary(file: str, doc: Document) -> str:
         from harness.models.suite import parse as parse_model
 
         m = parse_model(doc)
+        trained = "" if m.train is None else \
+            f"; trains {m.train.candidates} on {m.train.dataset} for the accuracy budget"
         return (f"model suite: {m.model} at batch {m.batch}, {len(m.layer_options)} layer "
-                f"option(s) × {len(m.rates)} rate(s), {m.trials} trials")
+                f"option(s) × {len(m.rates)} rate(s), {m.trials} trials{trained}")
     if "tuners" in Path(file).parts[:-1] or "sampler" in doc.data:
         t = profile_from_doc(doc, path=file, default_name=Path(file).stem)
         trials = "until exhausted" if t.trials is None else f"{t.trials} trials"
