@@ -203,14 +203,21 @@ def _backend_classes() -> tuple[type, type]:
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             batched = x.dim() == 4
             xb = x if batched else x.unsqueeze(0)
-            h, w = (
-                (size + 2 * p - d * (k - 1) - 1) // st + 1
-                for size, p, d, k, st in zip(xb.shape[-2:], self.padding, self.dilation,
-                                             self.kernel_size, self.stride, strict=True))
-            cols = functional.unfold(xb, self.kernel_size, dilation=self.dilation,
-                                     padding=self.padding, stride=self.stride)  # B × K × L
-            y = self.gemm(cols.transpose(0, 1).reshape(self.in_features, -1))  # M × B·L
-            y = y.reshape(self.out_features, xb.shape[0], h, w).transpose(0, 1)
+            (ph, pw), (sh, sw), (dh, dw) = self.padding, self.stride, self.dilation
+            kh, kw = self.kernel_size
+            b, c, h_in, w_in = xb.shape
+            h = (h_in + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+            w = (w_in + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+            xp = functional.pad(xb, (pw, pw, ph, ph)) if ph or pw else xb.contiguous()
+            # im2col straight into the backend's K×N buffer, one strided copy: row
+            # (channel, i, j) — the weight's im2col order — column (sample, y, x)
+            sb, sc, sy, sx = xp.stride()
+            patches = xp.as_strided((c, kh, kw, b, h, w),
+                                    (sc, dh * sy, dw * sx, sb, sh * sy, sw * sx))
+            buf, prep = self.prepared(b * h * w)
+            buf.view(c, kh, kw, b, h, w).copy_(patches)
+            y = prep.to_torch(prep.run())  # M × B·H·W
+            y = y.reshape(self.out_features, b, h, w).transpose(0, 1)
             if self.bias is not None:
                 y = y + self.bias.reshape(1, -1, 1, 1)
             return y if batched else y.squeeze(0)
