@@ -10,7 +10,7 @@ from __future__ import annotations
 import colorsys
 import html
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 # Okabe–Ito + extras: distinguishable for colour-blind readers, in a stable order. Black and
@@ -428,14 +428,21 @@ def legend(
     col_width: float = 110,
     row_height: float = 16,
     swatch: str = "line",
+    shapes: Mapping[str, str] | None = None,
 ) -> str:
-    """Colour swatches (`swatch`: "line", "dot" or "cross" for the dense reference) with labels,
-    in `cols` columns from (x, y)."""
+    """Colour swatches (`swatch`: "line", "dot", "square" or "cross"; "cross" always for the
+    dense reference; `shapes` overrides it per label) with labels, in `cols` columns from
+    (x, y)."""
     parts = []
     for i, (label, color) in enumerate(items):
         cx, cy = x + (i % cols) * col_width, y + (i // cols) * row_height
-        kind = "cross" if color == REFERENCE else swatch
-        if kind == "dot":
+        kind = "cross" if color == REFERENCE else (shapes or {}).get(label, swatch)
+        if kind == "square":
+            parts.append(
+                f'<rect x="{fmt(cx + 4)}" y="{fmt(cy - 8)}" width="8" height="8" '
+                f'fill="{esc(color)}"/>'
+            )
+        elif kind == "dot":
             parts.append(
                 f'<circle cx="{fmt(cx + 8)}" cy="{fmt(cy - 4)}" r="4.5" fill="{esc(color)}"/>'
             )

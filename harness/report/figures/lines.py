@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from harness.core.measurement import Measurement
@@ -178,7 +178,8 @@ def line_panels(
 
 
 def framed_plot(frame: svg.Frame, body: Sequence[str], items: Sequence[tuple[str, str]], *,
-                cls: str, label: str, swatch: str = "dot") -> str:
+                cls: str, label: str, swatch: str = "dot",
+                shapes: Mapping[str, str] | None = None) -> str:
     """One SVG: the plot's body with its legend underneath, in as many columns as fit the width
     without a label running into the next (the height grows with the legend)."""
     x = 8.0
@@ -187,7 +188,8 @@ def framed_plot(frame: svg.Frame, body: Sequence[str], items: Sequence[tuple[str
     return svg.svg(
         (frame.width, frame.height + lh + 8),
         "".join(body)
-        + svg.legend(items, x, frame.height + 12, cols=cols, col_width=col_w, swatch=swatch),
+        + svg.legend(items, x, frame.height + 12, cols=cols, col_width=col_w, swatch=swatch,
+                     shapes=shapes),
         cls=cls,
         label=label,
     )

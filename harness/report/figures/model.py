@@ -82,7 +82,9 @@ def front_plot(rec: Record) -> str:
              ("uniform configuration (predicted)", UNIFORM)]
     if measured:
         items.append(("exported, measured end to end (95% CI)", MEASURED))
-    return framed_plot(frame, body, items, cls="plot model-front", label="model speedup vs rate")
+    return framed_plot(frame, body, items, cls="plot model-front", label="model speedup vs rate",
+                       shapes={items[1][0]: "square", **({items[2][0]: "cross"} if measured
+                                                         else {})})
 
 
 def _ratio(a: float | None, b: float | None) -> str:
