@@ -14,7 +14,7 @@ residual ‖W − Z‖_F stays large) and the hard prune is close to one-shot pr
 per iteration, ρ_k = min(ρ₀ · growth^k, ρ_max) (ρ₀ the paper's value, growth 2, ρ_max 10; the
 scaled dual U is rescaled by ρ_old/ρ_new, Boyd et al., "Distributed optimization … ADMM",
 §3.4.1), and the iterations stop once the relative primal residual ‖W − Z‖_F / ‖W‖_F is under
-`tol` (default 0.01), or after `iters` (at most 15; the paper prunes after 9–12). Every
+`tol` (default 0.01), or after `iters` (at most 20; the paper prunes after 9–12). Every
 iteration's residual and ρ are recorded, and whether `tol` was reached.
 
 Once ρ stops growing (at ρ_max), each further iteration multiplies the W-step's learning rate by
@@ -56,7 +56,10 @@ if TYPE_CHECKING:
 
 RHO_STRUCTURED = 3e-3
 RHO_UNSTRUCTURED = 1.5e-3
-DEFAULT_ITERS = 15  # at most; stops at the tolerance (the paper prunes after 9-12)
+# at most; stops at the tolerance (the paper prunes after 9-12). ρ reaches ρ_max at the 13th;
+# with the lr decay after it, the CNN's ADMM runs (3 seeds × filter/shape 80 %, Adam) reached
+# 0.01 in 5 of 6 by the 20th, against 3 of 6 by the 15th
+DEFAULT_ITERS = 20
 RHO_GROWTH = 2.0
 RHO_MAX = 10.0  # lr·ρ_max ≤ 0.5 for lr ≤ 0.05 (the suites'): the penalty's SGD step stays stable
 TOLERANCE = 0.01  # relative primal residual ‖W − Z‖_F / ‖W‖_F reached before the hard prune
@@ -171,7 +174,7 @@ class _State:
 def admm(model, data, prune, cfg, *, options=None, device: str = "cpu",
          deadline: float | None = None, on_epoch=None, prune_kw=None) -> Any:
     """options: rho (ρ₀, default by pattern, see above), rho_growth (ρ's factor per iteration,
-    2), rho_max (10), iters (at most this many ADMM iterations, 15), iter_epochs (W-step epochs
+    2), rho_max (10), iters (at most this many ADMM iterations, 20), iter_epochs (W-step epochs
     per iteration, 1), tol (stop once the relative primal residual ‖W−Z‖/‖W‖ is under it,
     0.01), lr_decay (the W-step's learning-rate factor per iteration once ρ no longer grows, 0.5;
     1 keeps it). cfg.epochs is the masked retraining after the hard prune (at cfg.lr).
