@@ -25,7 +25,7 @@ ModelSuite by its own small loader.
       batch_size: 128
       lr: 0.05
       optimizer: sgd
-      candidates: 4             # the fastest configurations at ≥ target_rate that are trained
+      candidates: 4             # the fastest at ≥ target_rate (and the fastest uniform per rate)
       max_accuracy_drop: 0.01   # the accuracy budget against the dense model (0.01 = one point)
       min_accuracy: null        # and/or an absolute floor
 

@@ -4,7 +4,8 @@ within the accuracy budget rather than the fastest one.
 
 The dense model is trained once (`harness.train.trainer.pretrain`, cached on disk like the kernel
 suites' training stage), then each configuration picked — the `candidates` fastest at or above
-the suite's target rate, and the fastest uniform one there — is pruned per layer by its choices
+the suite's target rate, and the fastest uniform one at each uniform rate there — is pruned per
+layer by its choices
 (`harness.models.export.masked_model`: every layer with its own pattern, group size and rate),
 fine-tuned with its masks fixed and evaluated on the test split. The budget is the answer
 module's (`harness.answers.Budget`: the largest drop against the dense model and/or a floor).
@@ -60,14 +61,23 @@ class AccuracyStage:
 
 
 def pick(cands: Sequence[Candidate], target: float, k: int) -> list[int]:
-    """Indices of the k fastest configurations at or above `target`, and the fastest uniform
-    one there (the baseline the per-layer choice is judged against)."""
+    """Indices of the k fastest distinct configurations at or above `target`, and the fastest
+    uniform one at each uniform rate there: accuracy falls mostly with the rate, so the least
+    pruned rates are tried too even when the k fastest all prune more (a trial may repeat a
+    configuration: it is trained once)."""
     ok = sorted((i for i, c in enumerate(cands) if c.rate >= target - 1e-9),
                 key=lambda i: cands[i].time_s)
-    chosen = ok[:k]
-    uniform = next((i for i in ok if cands[i].uniform), None)
-    if uniform is not None and uniform not in chosen:
-        chosen.append(uniform)
+    chosen: list[int] = []
+    seen: set[tuple] = set()
+    for i in ok:
+        if len(chosen) < k and cands[i].choices not in seen:
+            chosen.append(i)
+            seen.add(cands[i].choices)
+    for rate in sorted({cands[i].rate for i in ok if cands[i].uniform}):
+        i = next(i for i in ok if cands[i].uniform and cands[i].rate == rate)
+        if cands[i].choices not in seen:
+            chosen.append(i)
+            seen.add(cands[i].choices)
     return chosen
 
 

@@ -299,7 +299,8 @@ def test_the_answer_is_the_fastest_configuration_within_the_accuracy_budget(trai
     stage = r.accuracy
     assert stage is not None and 0.5 < stage.dense_accuracy <= 1.0
     picked = {t.candidate for t in stage.trained}
-    assert 2 <= len(picked) <= 3 and all(r.candidates[i].rate >= 0.5 for i in picked)
+    assert 2 <= len(picked) <= 4 and all(r.candidates[i].rate >= 0.5 for i in picked)
+    assert {r.candidates[i].rate for i in picked if r.candidates[i].uniform} >= {0.5, 0.9}
     assert r.candidates.index(fastest_at(r.candidates, 0.5)) in picked
     assert all(t.within_budget for t in stage.trained)  # a drop of up to 100 points is allowed
     assert r.chosen is fastest_at(r.candidates, 0.5)
@@ -315,6 +316,23 @@ def test_the_answer_is_the_fastest_configuration_within_the_accuracy_budget(trai
     text = format_result(strict, 0.5)
     assert "is within the accuracy budget (at most 1 percentage point(s) below dense and " \
         "accuracy at least 1)" in text
+
+
+def test_the_accuracy_stage_picks_distinct_fastest_and_the_fastest_uniform_per_rate():
+    from harness.tune.model_train import pick
+
+    csr, g8 = Option("csr", "numba"), Option("row_group", "numba", "row_group", 8)
+    u90 = Candidate((("a", g8, 0.9), ("b", g8, 0.9)), 2.0, 0.9, uniform=True)
+    u95 = Candidate((("a", g8, 0.95), ("b", g8, 0.95)), 1.0, 0.95, uniform=True)
+    slow95 = Candidate((("a", csr, 0.95), ("b", csr, 0.95)), 3.0, 0.95, uniform=True)
+    mixed = Candidate((("a", csr, 0.95), ("b", DENSE, 0.0)), 1.5, 0.92)
+    again = Candidate(mixed.choices, 1.5, 0.92, trial=7)  # a trial that repeats `mixed`
+    low = Candidate((("a", g8, 0.5), ("b", g8, 0.5)), 0.1, 0.5, uniform=True)
+    cands = [u90, u95, slow95, mixed, again, low]
+    # k = 2: u95 and mixed (its repeat once); then the fastest uniform at 90 %
+    assert pick(cands, 0.9, 2) == [1, 3, 0]
+    assert pick(cands, 0.9, 1) == [1, 0]
+    assert pick(cands, 0.99, 3) == []
 
 
 def test_a_dataset_that_does_not_fit_the_served_model_stops_before_any_timing(trained_suite):
