@@ -143,14 +143,18 @@ def _check_values(doc: Document, d: dict[str, Any]) -> None:
     if threads is not None and threads > max_threads():
         raise doc.error("threads", f"expected at most {max_threads()} (4 per logical CPU of "
                                    f"this machine), got {threads}")
-    data_path = (d.get("train") or {}).get("data_path")
-    if data_path is not None:
-        if "\x00" in data_path:
-            raise doc.error("train.data_path", "expected a path without NUL")
-        path = Path(data_path).expanduser()
-        if not path.exists():
-            raise doc.error("train.data_path", f"expected an existing file or folder, got "
-                                               f"{_short(data_path)} (not found)")
+    check_data_path(doc, (d.get("train") or {}).get("data_path"))
+
+
+def check_data_path(doc: Document, data_path: str | None) -> None:
+    """`train.data_path` names an existing file or folder (a user's own copy of the data)."""
+    if data_path is None:
+        return
+    if "\x00" in data_path:
+        raise doc.error("train.data_path", "expected a path without NUL")
+    if not Path(data_path).expanduser().exists():
+        raise doc.error("train.data_path", f"expected an existing file or folder, got "
+                                           f"{_short(data_path)} (not found)")
 
 
 def _check_size(doc: Document, space: Space, dtypes: tuple[str, ...]) -> None:

@@ -34,6 +34,24 @@ def _validator(name: str) -> Any:
     return cls(schema(name))
 
 
+@cache
+def _property_validator(name: str, prop: str) -> Any:
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(schema(name)["properties"][prop])
+
+
+def validate_property(doc: Document, name: str, prop: str, data: Any, base: str) -> None:
+    """Validate `data` (at YAML path `base`) against property `prop` of schema `name`: the same
+    rules where another file format embeds that section (a model suite's `train:`)."""
+    from jsonschema.exceptions import best_match
+
+    error = best_match(_property_validator(name, prop).iter_errors(data))
+    if error is not None:
+        path, message = describe(error)
+        raise doc.error(_join_all(base, path), message)
+
+
 def validate(doc: Document, name: str, data: Any = None, base: str = "") -> None:
     """Validate `data` (default: the whole document) located at YAML path `base` of `doc`
     against schema `name`; raise the most specific error as an InputError."""

@@ -230,46 +230,27 @@ def _measure(r: _Reader, value: Any) -> Any:
     return MeasureSettings(**kw)
 
 
+# a model suite's training defaults (the kernel suites' TrainSpec has its own)
+TRAIN_DEFAULTS = {"dataset": "mnist", "pretrain_epochs": 10, "finetune_epochs": 2,
+                  "batch_size": 128, "candidates": 4}
+
+
 def _train(r: _Reader, value: Any, model: str) -> Any:
-    """The accuracy stage (a TrainSpec of the training stage's fields that apply)."""
-    from harness.config.limits import MAX_CANDIDATES, MAX_EPOCHS
-    from harness.config.names import DATASETS, MODELS, OPTIMIZERS
-    from harness.config.settings import TrainSpec
+    """The accuracy stage: the kernel suites' `train:` rules (their schema, their TrainSpec)
+    for the fields that apply; the model is the suite's."""
+    from harness.config.names import DATASETS, MODELS
+    from harness.config.settings import parse_train
+    from harness.config.suite import check_data_path
+    from harness.config.validate import validate_property
 
     if model not in MODELS:
         raise r.doc.error("train", f"expected a model the training stage builds "
                           f"({', '.join(MODELS)}) for a train section, got model {model!r}")
     section = r.doc.mapping(value, "train", TRAIN_KEYS)
-    kw: dict[str, Any] = {"model": model}
-    kw["dataset"] = r.choice(section.get("dataset", "mnist"), "train.dataset", DATASETS)
-    path = section.get("data_path")
-    if path is not None and (not isinstance(path, str) or "\x00" in path
-                             or not Path(path).expanduser().exists()):
-        raise r.doc.error("train.data_path", expected="an existing file or folder, or null",
-                          value=path)
-    kw["data_path"] = path
-    for key, default, low, high in (("pretrain_epochs", 10, 0, MAX_EPOCHS),
-                                    ("finetune_epochs", 2, 0, MAX_EPOCHS),
-                                    ("batch_size", 128, 1, None), ("candidates", 4, 1,
-                                                                   MAX_CANDIDATES)):
-        v = r.count(section.get(key, default), f"train.{key}", minimum=low)
-        if high is not None and v > high:
-            raise r.doc.error(f"train.{key}", expected=f"an integer ≤ {high}", value=v)
-        kw[key] = v
-    lr = section.get("lr", 0.05)
-    if isinstance(lr, bool) or not isinstance(lr, int | float) or lr <= 0:
-        raise r.doc.error("train.lr", expected="a positive number", value=lr)
-    kw["lr"] = float(lr)
-    kw["optimizer"] = r.choice(section.get("optimizer", "sgd"), "train.optimizer", OPTIMIZERS)
-    budget: tuple[tuple[str, float | None], ...] = (("max_accuracy_drop", 0.01),
-                                                    ("min_accuracy", None))
-    for name, fallback in budget:
-        got = section.get(name, fallback)
-        if got is not None and (isinstance(got, bool) or not isinstance(got, int | float)
-                                or not 0 <= got <= 1):
-            raise r.doc.error(f"train.{name}", expected="a number in [0, 1] or null", value=got)
-        kw[name] = None if got is None else float(got)
-    return TrainSpec(**kw)
+    r.choice(section.get("dataset", TRAIN_DEFAULTS["dataset"]), "train.dataset", DATASETS)
+    validate_property(r.doc, "suite", "train", section, "train")
+    check_data_path(r.doc, section.get("data_path"))
+    return parse_train(r.doc, {**TRAIN_DEFAULTS, **section, "model": model}, "train")
 
 
 def load_suite(path: str | Path) -> ModelSuite:
