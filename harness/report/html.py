@@ -16,7 +16,7 @@ from harness import __version__
 from harness.answers import speedup_text
 from harness.report.data import ReportData
 from harness.report.figures import Section, build_sections, geometry
-from harness.report.figures.model import headline
+from harness.report.figures.model import headline, latest
 from harness.report.svg import esc
 
 CSS = """
@@ -100,8 +100,8 @@ def _kpis(data: ReportData) -> str:
     best = max(timed, key=lambda m: m.speedup or 0.0) if timed else None
     items = [("measurements", str(len(data.measurements))), ("verified & timed", str(len(timed)))]
     items += [(s, str(counts[s])) for s in ("invalid", "unsupported", "error") if counts[s]]
-    latest = {str(rec.get("suite")): rec for rec in data.models}  # a model study's answer
-    items += [h for rec in latest.values() if (h := headline(rec)) is not None]
+    # each model study's answer
+    items += [h for rec in latest(data.models) if (h := headline(rec)) is not None]
     decision = data.decision
     if decision is not None:  # the stored answer: fastest within the accuracy budget
         rec = decision.get("recommended")

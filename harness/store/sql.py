@@ -198,12 +198,14 @@ class SqlStore:
     def train_results(self, *, run_id: int | None = None,
                       study: str | None = None) -> list[dict[str, Any]]:
         """Stored records, oldest first, each with its own `id` and `run_id` keys added."""
-        t, r = schema.train_results, schema.runs
-        query = select(t.c.id, t.c.run_id, t.c.record).order_by(t.c.id)
-        if run_id is not None:
-            query = query.where(t.c.run_id == run_id)
-        if study is not None:
-            query = query.join(r, r.c.id == t.c.run_id).where(r.c.study == study)
+        return self._records(schema.train_results, run_id, study, None)
+
+    def _records(self, t: Any, run_id: int | None, study: str | None,
+                 suite: str | None) -> list[dict[str, Any]]:
+        """The JSON records of table `t` (id, run_id, record) for the selection, oldest first,
+        each with its own `id` and `run_id` keys added."""
+        query = _of_runs(select(t.c.id, t.c.run_id, t.c.record).order_by(t.c.id), t, run_id,
+                         study, suite)
         with self._engine.connect() as conn:
             rows = conn.execute(query).all()
         return [{**row.record, "id": row.id, "run_id": row.run_id} for row in rows]
@@ -220,12 +222,7 @@ class SqlStore:
     def model_results(self, *, run_id: int | None = None, study: str | None = None,
                       suite: str | None = None) -> list[dict[str, Any]]:
         """Stored model-study records, oldest first, each with its `id` and `run_id` added."""
-        t = schema.model_results
-        query = _of_runs(select(t.c.id, t.c.run_id, t.c.record).order_by(t.c.id), t, run_id,
-                         study, suite)
-        with self._engine.connect() as conn:
-            rows = conn.execute(query).all()
-        return [{**row.record, "id": row.id, "run_id": row.run_id} for row in rows]
+        return self._records(schema.model_results, run_id, study, suite)
 
     # --- regression verdicts ------------------------------------------------------------------
 

@@ -549,23 +549,13 @@ def format_outcome(title: str, c: Candidate, r: ModelResult | None, dense_s: flo
     if not r.check.ok:
         return (f"{head}\n  export NOT verified: rel error {r.check.rel_error:.3g} > "
                 f"{r.check.tolerance:.3g}")
+    from harness.tune.model_record import pays_off
+
     tail = f" (contended: {r.contended})" if r.contended else ""
     pays = pays_off(r)
     return (f"{head}\n{format_layers(r)}\n  predicted {_x(r.predicted_speedup)} / measured "
             f"{_x(r.measured_speedup)} end to end, model pruning {r.pruning_rate:.1%}{tail}"
             + ("" if pays is None else f"\n  {pays}"))
-
-
-def pays_off(r: ModelResult) -> str | None:
-    """What the measured end-to-end speedup says, when pruning does not pay (None: it does):
-    its 95 % interval below 1, or containing 1."""
-    lo, hi = r.measured_ci or (r.measured_speedup, r.measured_speedup)
-    if lo is None or hi is None or lo > 1.0:
-        return None
-    if hi < 1.0:
-        return ("slower than the dense model: at this pruning rate, serve this model dense on "
-                "this machine")
-    return "not faster than the dense model within the 95 % interval"
 
 
 def format_accuracy(result: ModelTuneResult) -> str:

@@ -12,7 +12,7 @@ refer to them by index.
                      choices: [{group, option, rate}]}],
      "front": [i], "chosen": i | None, "best_uniform": i | None, "best_per_layer": i | None,
      "equal_rates": [{rate, uniform: i, per_layer: i | None, time_ratio}],
-     "chosen_result": ModelResult.as_dict() | None, "uniform_result": … | None,
+     "chosen_result": {**ModelResult.as_dict(), pays_off} | None, "uniform_result": … | None,
      "failures": [str],
      "layer_times": [{group, option, rate, kernel_s, layer_s, reason}],  # each (shape, choice)
      "contended": [str],  # layer-timing runs the contention probe judged disturbed
@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from harness.models.export import ModelResult
     from harness.models.suite import ModelSuite
     from harness.tune.model import Candidate, ModelTuneResult
 
@@ -44,15 +45,11 @@ def build(result: ModelTuneResult, suite: ModelSuite, *, device: str,
     """The study's record (module docstring)."""
     from harness.tune.model import at_equal_rates
 
-    index = {id(c): i for i, c in enumerate(result.candidates)}
-
     def ref(c: Candidate | None) -> int | None:
-        if c is None:
-            return None
-        return index[id(c)] if id(c) in index else result.candidates.index(c)  # an equal one
+        return None if c is None else result.candidates.index(c)
 
     def outcome(r: Any) -> dict[str, Any] | None:
-        return None if r is None else r.as_dict()
+        return None if r is None else {**r.as_dict(), "pays_off": pays_off(r)}
 
     shares = result.shares
 
@@ -79,10 +76,24 @@ def build(result: ModelTuneResult, suite: ModelSuite, *, device: str,
     }
 
 
+SLOWER = "slower than the dense model: at this pruning rate, serve this model dense on this machine"
+
+
+def pays_off(r: ModelResult) -> str | None:
+    """What the measured end-to-end speedup says, when pruning does not pay (None: it does):
+    its 95 % interval below 1 (SLOWER), or containing 1. Stored with the record's results."""
+    lo, hi = r.measured_ci or (r.measured_speedup, r.measured_speedup)
+    if lo is None or hi is None or lo > 1.0:
+        return None
+    if hi < 1.0:
+        return SLOWER
+    return "not faster than the dense model within the 95 % interval"
+
+
 def candidate(record: Mapping[str, Any], key: str) -> Mapping[str, Any] | None:
     """The candidate a record names under `key` ("chosen", "best_uniform", …), or None."""
     i = record.get(key)
     return None if i is None else record["candidates"][i]
 
 
-__all__ = ["KIND", "build", "candidate"]
+__all__ = ["KIND", "SLOWER", "build", "candidate", "pays_off"]

@@ -108,7 +108,7 @@ def test_a_best_uniform_that_is_the_chosen_one_gets_one_row():
 
 
 def test_a_model_slower_than_dense_is_headlined_as_such():
-    from harness.tune.model import pays_off
+    from harness.tune.model_record import pays_off
 
     r = _result()
     slow = replace(r.chosen_result, measured_speedup=0.27, measured_ci=(0.26, 0.28))

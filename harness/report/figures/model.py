@@ -13,11 +13,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from harness.answers import speedup_text
 from harness.report import svg
 from harness.report.data import ReportData
 from harness.report.figures.base import Section, figure, grid, table
 from harness.report.figures.lines import HEIGHT, WIDTH, framed_plot
 from harness.report.figures.papers import HARTENSTEIN, OUYANG
+from harness.tune.model_record import SLOWER
 
 Record = Mapping[str, Any]
 PER_LAYER, UNIFORM, MEASURED = "#0072B2", "#E69F00", "#009E73"
@@ -33,6 +35,17 @@ def _pct(v: float | None) -> str:
 
 def _ms(v: float | None) -> str:
     return "-" if v is None else f"{v * 1e3:.3g} ms"
+
+
+def _measured(r: Mapping[str, Any]) -> str:
+    """An exported model's measured speedup with its 95 % CI: "13.99× [13.61, 14.14]"."""
+    return speedup_text({"speedup": r.get("measured_speedup"), "speedup_ci": r.get("measured_ci")},
+                        times="×")
+
+
+def latest(records: Sequence[Record]) -> list[Record]:
+    """The latest record of each model suite, in the order the suites first appear."""
+    return list({str(rec.get("suite")): rec for rec in records}.values())
 
 
 def _cand(rec: Record, i: int | None) -> Mapping[str, Any] | None:
@@ -73,8 +86,7 @@ def front_plot(rec: Record) -> str:
         ci = r.get("measured_ci")
         if ci:
             body.append(svg.errorbar(frame, c["rate"], ci[0], ci[1], color=MEASURED))
-        tip = (f"measured end to end: {c['label']}\n{r['measured_speedup']:.2f}×"
-               + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else "")
+        tip = (f"measured end to end: {c['label']}\n{_measured(r)}"
                + f", predicted {_x(r.get('predicted_speedup'))}")
         body.append(svg.marker(frame.x(c["rate"]), frame.y(r["measured_speedup"]),
                                color=MEASURED, r=5, tip=tip, cls="pt measured", shape="cross"))
@@ -111,10 +123,10 @@ def outcome_rows(rec: Record) -> list[Sequence[object]]:
             rows.append((title, c["label"], _pct(r.get("pruning_rate")),
                          _x(c["predicted_speedup"]), "export NOT verified", "", "", "", ""))
             continue
-        ci, measured = r.get("measured_ci"), r.get("measured_speedup")
+        measured = r.get("measured_speedup")
         rows.append((title, c["label"], _pct(r.get("pruning_rate")),
                      _x(c["predicted_speedup"]),
-                     _x(measured) + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else ""),
+                     _measured(r),
                      _ratio(measured, c["predicted_speedup"]),
                      _x(r.get("predicted_speedup")), _ratio(measured, r.get("predicted_speedup")),
                      r.get("contended") or ""))
@@ -227,16 +239,14 @@ def headline(rec: Record) -> tuple[str, str] | None:
     if not r or not r.get("verified") or r.get("measured_speedup") is None:
         return (f"{rec['suite']}: fastest at ≥ {rec['target_rate']:.0%} (not measured end to end)",
                 f"predicted {_x(c['predicted_speedup'])} · {c['label']}")
-    ci = r.get("measured_ci")
-    if (ci[1] if ci else r["measured_speedup"]) < 1.0:
+    if r.get("pays_off") == SLOWER:  # the study's verdict (harness.tune.model.pays_off)
         return (f"{rec['suite']}: fastest at ≥ {rec['target_rate']:.0%} is slower than dense "
                 f"(measured end to end)", f"{_x(r['measured_speedup'])} · {c['label']}: "
                 f"serve this model dense")
     acc = _accuracy_of(rec, rec.get("chosen"))
     return (f"{rec['suite']}: fastest at ≥ {rec['target_rate']:.0%}"
             + (" within the accuracy budget" if stage else "") + ", measured end to end",
-            f"{_x(r['measured_speedup'])}" + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else "")
-            + f" · {c['label']} · predicted {_x(c['predicted_speedup'])}"
+            f"{_measured(r)} · {c['label']} · predicted {_x(c['predicted_speedup'])}"
             + ("" if acc is None else f" · accuracy {acc['accuracy']:.4f} "
                f"({-acc['drop'] * 100:+.2f} points)"))
 
@@ -244,16 +254,13 @@ def headline(rec: Record) -> tuple[str, str] | None:
 @figure("models", 5)
 def models(data: ReportData) -> Section | None:
     """The latest record of each model suite in the selection, as one section."""
-    latest: dict[str, Record] = {}
-    for rec in data.models:
-        latest[str(rec.get("suite"))] = rec
-    if not latest:
+    secs = [model_section(rec, i) for i, rec in enumerate(latest(data.models))]
+    if not secs:
         return None
-    secs = [model_section(rec, i) for i, rec in enumerate(latest.values())]
     if len(secs) == 1:
         return secs[0]
     return Section("models", "Whole models",
                    "".join(f"<h3>{svg.esc(s.title)}</h3>{s.html}" for s in secs), secs[0].note)
 
 
-__all__ = ["accuracy_rows", "front_plot", "headline", "layer_rows", "model_section", "outcome_rows", "uniform_rows"]
+__all__ = ["accuracy_rows", "front_plot", "headline", "latest", "layer_rows", "model_section", "outcome_rows", "uniform_rows"]
