@@ -273,8 +273,6 @@ def pruned_layer(mod: nn.Module, choice: LayerChoice, *, name: str, n: int, dtyp
 def export_model(masked: nn.Module, config: Config, x: torch.Tensor) -> nn.Module:
     """A copy of the masked model whose layers with a sparse choice run through their backend;
     `x` (a served batch) finds each layer's N, checks each backend can run it and prepares it."""
-
-
     _check_config(masked, config)
     ext = extract(masked, x)
     out = copy.deepcopy(masked).eval()

@@ -28,9 +28,7 @@ def check_options(opts: Any, suite: Suite, profile: TunerProfile) -> None:
     if t is not None and not (math.isfinite(t) and 0 < t <= MAX_STUDY_TIME_S):
         raise InputError(path="--timeout", value=t,
                          expected=f"a positive number of seconds ≤ {MAX_STUDY_TIME_S:g}")
-    if opts.study is not None and (not opts.study or any(ord(c) < 32 for c in opts.study)):
-        raise InputError(path="--study", value=opts.study,
-                         expected="a non-empty name without NUL or control characters")
+    check_study(opts.study)
     if opts.workers > max_threads():
         raise InputError(path="--workers", value=opts.workers,
                          expected=f"at most {max_threads()} (4 per logical CPU)")
@@ -42,6 +40,13 @@ def check_options(opts: Any, suite: Suite, profile: TunerProfile) -> None:
         raise InputError(path="--workers", value=opts.workers,
                          expected="a trial budget to share (--trials N or the profile's trials)")
     resolve(opts.storage or profile.storage, create=False)  # the form; in-memory refused
+
+
+def check_study(study: str | None) -> None:
+    """`--study` (None: the default name) is a non-empty name without control characters."""
+    if study is not None and (not study or any(ord(c) < 32 for c in study)):
+        raise InputError(path="--study", value=study,
+                         expected="a non-empty name without NUL or control characters")
 
 
 def worker_profile(opts: Any, suite: Suite, profile: TunerProfile) -> Any:

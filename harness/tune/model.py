@@ -433,18 +433,20 @@ def search_layers(search: ModelSearch, *, trials: int,
     return found, failed
 
 
-def tune_model(path: str | Path, *, trials: int | None = None, timeout_s: float | None = None,
-               device: str | None = None, quiet: bool = False, export: bool = True,
+def tune_model(path: str | Path | ModelSuite, *, trials: int | None = None,
+               timeout_s: float | None = None, device: str | None = None,
+               quiet: bool = False, export: bool = True,
                probe: Any = None, store: Store | None = None,
                sink: Callable[[Measurement], Any] | None = None) -> ModelTuneResult:
     """Uniform baselines, the per-layer study, the front; then export and time the fastest
-    configuration at or above target_rate and the best uniform one. `store` and `sink`: as
-    `prepare` (run_cli stores the study through them)."""
+    configuration at or above target_rate and the best uniform one. `path`: the suite file, or
+    the suite already loaded; `store` and `sink`: as `prepare` (run_cli stores the study
+    through them)."""
     from harness.measure.timer import Policy
     from harness.models.export import evaluate
     from harness.models.suite import load_suite
 
-    suite = load_suite(path)
+    suite = path if isinstance(path, ModelSuite) else load_suite(path)
     say = (lambda _: None) if quiet else (lambda s: print(s, file=sys.stderr, flush=True))
     search = prepare(suite, device=device, say=say, probe=probe, store=store, sink=sink)
     data = None
@@ -614,16 +616,15 @@ def run_cli(args: argparse.Namespace) -> int:
     from harness.store import open_store
     from harness.store.urls import resolve
     from harness.tune import model_record
+    from harness.tune.checks import check_study
     from harness.tune.context import default_study_name
 
     started = time.monotonic()
     suite = load_suite(args.suite)
     flag = getattr(args, "device", None)
     device = suite.device if flag in (None, "auto") else flag
+    check_study(getattr(args, "study", None))
     study = getattr(args, "study", None) or default_study_name(suite.name, device)
-    if any(ord(c) < 32 for c in study):
-        raise InputError(path="--study", value=study,
-                         expected="a non-empty name without NUL or control characters")
     if getattr(args, "workers", 1) > 1:
         raise InputError(path="--workers", value=args.workers,
                          expected="1 for a model suite (its per-layer search runs in one process)")
@@ -642,7 +643,7 @@ def run_cli(args: argparse.Namespace) -> int:
         with recording(store, "model", suite.name, measure=suite.measure, device=device,
                        threads=suite.threads, seed=suite.seed, config=config,
                        study=study) as rec:
-            result = tune_model(args.suite, trials=trials,
+            result = tune_model(suite, trials=trials,
                                 timeout_s=getattr(args, "timeout_s", None), device=device,
                                 quiet=getattr(args, "quiet", False), store=store, sink=rec.add)
             store.add_model_result(rec.run_id, model_record.build(result, suite, device=device,
