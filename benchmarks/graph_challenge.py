@@ -101,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
 
         doc = {"benchmark": "benchmarks/graph_challenge.py",
                "command": "python benchmarks/graph_challenge.py " + " ".join(argv or sys.argv[1:]),
-               "utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "machine": machine(),
+               "utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+               "machine": machine(args.threads, args.seed),
                "inputs": {"source": args.source, "count": int(y0.shape[0])},
                "reference_s": reference_s,
                "results": [{**asdict(r), "rate": r.rate, "time_s": r.time_s} for r in results]}
@@ -109,19 +110,14 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def machine() -> dict:
-    """What the figures were measured on (CPU model, cores, library versions, load)."""
+def machine(threads: int | None, seed: int) -> dict:
+    """What the figures were measured on: the measurement core's provenance (CPU model, library
+    versions, threads, git SHA), with the core count and the load average at the end."""
     import os
-    import platform
 
-    import numba
-    import scipy
-    import torch
+    from harness.measure.provenance import collect
 
-    from harness.measure.provenance import cpu_model
-
-    return {"cpu": cpu_model(), "cores": os.cpu_count(), "python": platform.python_version(),
-            "torch": torch.__version__, "numba": numba.__version__, "scipy": scipy.__version__,
+    return {**collect("cpu", threads, seed), "cores": os.cpu_count(),
             "load_avg": os.getloadavg()}
 
 
