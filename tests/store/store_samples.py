@@ -39,3 +39,21 @@ def ok_measurement(p: Point | None = None, *, provenance: dict | None = None) ->
 def unsupported_measurement(p: Point | None = None) -> Measurement:
     return Measurement(point=p or point(), status="unsupported",
                        reason="not available on this machine: CUDA not present")
+
+
+def downgrade(url: str, table: str, version: int) -> None:
+    """Make a current database look like schema `version`: drop `table` (the one the next
+    version added) and write the old version number."""
+    import sqlalchemy
+
+    from harness.store import schema as tables
+
+    engine = sqlalchemy.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sqlalchemy.text(f"DROP TABLE {table}"))
+            conn.execute(tables.meta.update().where(tables.meta.c.key == "schema_version")
+                         .values(value=str(version)))
+        assert table not in sqlalchemy.inspect(engine).get_table_names()
+    finally:
+        engine.dispose()

@@ -3,12 +3,10 @@ schema-2 database (every table but `model_results`) is upgraded in place, keepin
 
 from __future__ import annotations
 
-import sqlalchemy
-from store_samples import ok_measurement
+from store_samples import downgrade, ok_measurement
 
 from harness import SCHEMA_VERSION
 from harness.store import open_store
-from harness.store import schema as tables
 
 RECORD = {"kind": "model", "model": "llama_mlp", "dense_model_s": 2.0 ** -10,
           "candidates": [{"label": "uniform csr/numba unstructured 90%", "time_s": 0.1 + 0.2,
@@ -29,24 +27,12 @@ def test_model_records_round_trip_and_filter_by_run_study_and_suite(store):
     assert [r.kind for r in store.runs()] == ["model", "model"]
 
 
-def _downgrade_to_v2(url: str) -> None:
-    engine = sqlalchemy.create_engine(url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(sqlalchemy.text("DROP TABLE model_results"))
-            conn.execute(tables.meta.update().where(tables.meta.c.key == "schema_version")
-                         .values(value="2"))
-        assert "model_results" not in sqlalchemy.inspect(engine).get_table_names()
-    finally:
-        engine.dispose()
-
-
 def test_a_schema_2_database_is_upgraded_with_its_rows(store_url):
     with open_store(store_url) as store:
         run = store.begin_run("tune", "fc", config={}, provenance={"git_sha": "abc"})
         mid = store.add_measurement(run, ok_measurement())
         store.end_run(run)
-    _downgrade_to_v2(store_url)
+    downgrade(store_url, "model_results", 2)
     with open_store(store_url) as store:
         assert store.found_version == 2
         assert store.get_measurement(mid).measurement == ok_measurement()

@@ -3,12 +3,10 @@
 
 from __future__ import annotations
 
-import sqlalchemy
-from store_samples import ok_measurement
+from store_samples import downgrade, ok_measurement
 
 from harness import SCHEMA_VERSION
 from harness.store import VerdictRecord, open_store
-from harness.store import schema as tables
 
 
 def _verdict(key: str, mid: int | None, **kw) -> VerdictRecord:
@@ -38,25 +36,12 @@ def test_verdicts_round_trip_and_filter_by_run_and_suite(store):
     assert store.verdicts(run_id=999) == []
 
 
-def _downgrade_to_v1(url: str) -> None:
-    """Version 1 is today's layout without `verdicts`: drop it and write the old version."""
-    engine = sqlalchemy.create_engine(url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(sqlalchemy.text("DROP TABLE verdicts"))
-            conn.execute(tables.meta.update().where(tables.meta.c.key == "schema_version")
-                         .values(value="1"))
-        assert "verdicts" not in sqlalchemy.inspect(engine).get_table_names()
-    finally:
-        engine.dispose()
-
-
 def test_a_schema_1_database_is_upgraded_with_its_rows(store_url):
     with open_store(store_url) as store:
         run = store.begin_run("regress", "nightly", config={}, provenance={"git_sha": "abc"})
         mid = store.add_measurement(run, ok_measurement())
         store.end_run(run)
-    _downgrade_to_v1(store_url)
+    downgrade(store_url, "verdicts", 1)
     with open_store(store_url) as store:
         assert store.found_version == 1
         assert [(r.id, r.status, r.provenance) for r in store.runs()] == \
